@@ -1,0 +1,63 @@
+# Plumb: `make run` sets everything up and serves; `make test` sets up and runs the suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app webapp
+PORT ?= 5000
+WORKERS ?= 2
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+VENDOR := static/vendor
+
+.PHONY: run serve setup migrate demo test test-sqlite test-postgres bench clean
+
+run: setup migrate demo
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+# Production-like: gunicorn with several workers, a secret kept under instance/.
+serve: setup migrate demo instance/secret_key
+	PLUMB_ENV=production SECRET_KEY="$$(cat instance/secret_key)" \
+	  $(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) 'webapp:create_app()'
+
+setup: $(VENV)/.installed $(VENDOR)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+# Third-party front-end files come from npm at set-up and are never committed.
+$(VENDOR)/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
+	cp node_modules/@picocss/pico/css/pico.min.css $(VENDOR)/pico.min.css
+	touch $@
+
+instance/secret_key:
+	mkdir -p instance
+	$(BIN)/python -c 'import secrets; print(secrets.token_hex(32))' > $@
+
+migrate: setup
+	$(FLASK) db upgrade
+
+demo: migrate
+	$(FLASK) content import content/demo
+
+test: setup test-sqlite test-postgres
+
+test-sqlite: setup
+	$(BIN)/python -m pytest
+
+# The same suite again against PostgreSQL, where one answers on 127.0.0.1:5432.
+test-postgres: setup
+	@if $(BIN)/python -m tests.pg_available "$(PG_TEST_URL)"; then \
+	  echo "== the suite again against PostgreSQL ($(PG_TEST_URL))"; \
+	  TEST_DATABASE_URL="$(PG_TEST_URL)" $(BIN)/python -m pytest; \
+	else echo "== no PostgreSQL on 127.0.0.1:5432: skipping the PostgreSQL run"; fi
+
+bench: setup
+	$(BIN)/python bench/answer_page.py
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache
