@@ -1,0 +1,60 @@
+"""Plumb: researched answers with their sources."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from flask import Flask
+
+from webapp import config, database
+from webapp.extensions import csrf, db, htmx, migrate
+
+MIGRATIONS = config.ROOT / "migrations"
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """The application factory: settings from the environment, then `overrides`."""
+    app = Flask(
+        __name__,
+        instance_path=str(config.INSTANCE),
+        template_folder=str(config.ROOT / "templates"),
+        static_folder=str(config.ROOT / "static"),
+    )
+    app.config.from_mapping(config.from_environment())
+    if overrides:
+        app.config.update(overrides)
+    Path(app.instance_path).mkdir(exist_ok=True)
+    _extensions(app)
+    _blueprints(app)
+    _templates(app)
+    from webapp import cli
+
+    cli.register(app)
+    return app
+
+
+def _extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    database.configure(app)
+
+
+def _blueprints(app: Flask) -> None:
+    from webapp.answers.routes import bp as answers
+    from webapp.search.routes import bp as search
+    from webapp.site import errors, headers
+    from webapp.site.routes import bp as site
+
+    for blueprint in (answers, search, site):
+        app.register_blueprint(blueprint)
+    errors.register(app)
+    headers.register(app)
+
+
+def _templates(app: Flask) -> None:
+    from webapp.templating import register
+
+    register(app)
+    app.jinja_env.globals.update(site_name=app.config["SITE_NAME"], this_year=dt.date.today().year)

@@ -1,0 +1,56 @@
+"""Settings read from the environment, with safe defaults for development."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = ROOT / "instance"
+
+
+def _dev_secret_key() -> str:
+    """A random key kept under instance/ so dev sessions survive restarts."""
+    path = INSTANCE / "secret_key"
+    try:
+        return path.read_text().strip()
+    except OSError:
+        INSTANCE.mkdir(exist_ok=True)
+        key = secrets.token_hex(32)
+        path.write_text(key)
+        return key
+
+
+def from_environment() -> dict:
+    env = os.environ.get("PLUMB_ENV", "development")
+    production = env == "production"
+    secret = os.environ.get("SECRET_KEY")
+    if production and not secret:
+        raise RuntimeError("SECRET_KEY must be set when PLUMB_ENV=production")
+    database = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE / 'plumb.db'}")
+    # Heroku-style URLs say postgres://; SQLAlchemy wants a driver name.
+    if database.startswith("postgres://"):
+        database = "postgresql+psycopg://" + database[len("postgres://"):]
+    elif database.startswith("postgresql://"):
+        database = "postgresql+psycopg://" + database[len("postgresql://"):]
+    return {
+        "PLUMB_ENV": env,
+        "SECRET_KEY": secret or _dev_secret_key(),
+        "SQLALCHEMY_DATABASE_URI": database,
+        "SEARCH_INDEX_DIR": os.environ.get("SEARCH_INDEX_DIR", str(ROOT / "search_index")),
+        "SITE_NAME": os.environ.get("SITE_NAME", "Plumb"),
+        # Absolute base for canonical and OpenGraph URLs; the request's host if unset.
+        "SITE_URL": os.environ.get("SITE_URL", "").rstrip("/"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": production,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "PAGE_SIZE": 10,
+        "OUTDATED_AFTER_DAYS": 365,
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+    }

@@ -1,0 +1,1 @@
+"""Site-wide pages and behaviour: about, health, errors, response headers."""

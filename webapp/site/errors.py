@@ -1,0 +1,44 @@
+"""Error pages: every 4xx/5xx is a real page (or fragment) with a way to go on."""
+from __future__ import annotations
+
+from flask import Flask, current_app
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
+
+from webapp.extensions import db
+from webapp.rendering import render
+
+TITLES = {
+    400: "That request did not make sense to us",
+    404: "Page not found",
+    405: "That action is not allowed here",
+    413: "That request is too large",
+    429: "Too many requests",
+    500: "Something went wrong on our side",
+}
+
+
+def _page(error: HTTPException):
+    code = error.code or 500
+    title = TITLES.get(code, error.name)
+    message = error.description if code != 500 else "We have been told about it. Please try again in a moment."
+    response = render("site/error.html", error_title=title, message=message, code=code)
+    return response, code
+
+
+def _csrf(error: CSRFError):
+    return _page(BadRequest(description=f"The form's security token is missing or wrong ({error.description}) "
+                                        "Reload the page and try again."))
+
+
+def _unexpected(error: Exception):
+    # Roll back so a broken transaction cannot leak into the next request.
+    db.session.rollback()
+    current_app.logger.exception("unhandled error", exc_info=error)
+    return _page(InternalServerError())
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(CSRFError, _csrf)
+    app.register_error_handler(HTTPException, _page)
+    app.register_error_handler(Exception, _unexpected)
