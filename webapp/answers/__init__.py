@@ -1,0 +1,1 @@
+"""Questions, their answers (summary, sections, sources) and categories."""

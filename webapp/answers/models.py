@@ -1,0 +1,127 @@
+"""Typed models for questions, answers, sources, categories and related links."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.extensions import db
+
+ANSWERED = "answered"
+UNANSWERED = "unanswered"
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class Category(db.Model):
+    __tablename__ = "category"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+
+    questions: Mapped[list[Question]] = relationship(back_populates="category")
+
+
+class Question(db.Model):
+    __tablename__ = "question"
+    __table_args__ = (
+        CheckConstraint("status in ('answered', 'unanswered')", name="question_status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    text: Mapped[str] = mapped_column(String(300))
+    # Lower-cased, spaces folded, end punctuation dropped: how related strings match.
+    text_key: Mapped[str] = mapped_column(String(300), index=True)
+    status: Mapped[str] = mapped_column(String(12), default=UNANSWERED, index=True)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id"), index=True)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    checked_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    # Set for questions that came from a content file; export writes only those.
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    # Front-matter keys as the file had them, so export writes the same keys back.
+    file_keys: Mapped[str | None] = mapped_column(String(255))
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    category: Mapped[Category | None] = relationship(back_populates="questions")
+    sections: Mapped[list[Section]] = relationship(
+        back_populates="question", order_by="Section.position", cascade="all, delete-orphan"
+    )
+    sources: Mapped[list[Source]] = relationship(
+        back_populates="question", order_by="Source.number", cascade="all, delete-orphan"
+    )
+    links: Mapped[list[RelatedLink]] = relationship(
+        foreign_keys="RelatedLink.from_id",
+        back_populates="from_question",
+        order_by="RelatedLink.position",
+        cascade="all, delete-orphan",
+    )
+
+    @property
+    def answered(self) -> bool:
+        return self.status == ANSWERED
+
+
+class Section(db.Model):
+    __tablename__ = "section"
+    __table_args__ = (UniqueConstraint("question_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    heading: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+
+    question: Mapped[Question] = relationship(back_populates="sections")
+
+
+class Source(db.Model):
+    __tablename__ = "source"
+    __table_args__ = (UniqueConstraint("question_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(500))
+    url: Mapped[str] = mapped_column(String(2000))
+    publisher: Mapped[str | None] = mapped_column(String(300))
+    published: Mapped[dt.date | None] = mapped_column(Date)
+
+    question: Mapped[Question] = relationship(back_populates="sources")
+
+
+class RelatedLink(db.Model):
+    """An ordered "Want to dive deeper?" entry from one question to another."""
+
+    __tablename__ = "related_link"
+    __table_args__ = (
+        UniqueConstraint("from_id", "to_id"),
+        CheckConstraint("from_id <> to_id", name="related_not_self"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    from_id: Mapped[int] = mapped_column(ForeignKey("question.id", ondelete="CASCADE"), index=True)
+    to_id: Mapped[int] = mapped_column(ForeignKey("question.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    # The plain question text the file used, or None where it named a slug.
+    written_as: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+
+    from_question: Mapped[Question] = relationship(foreign_keys=[from_id], back_populates="links")
+    to_question: Mapped[Question] = relationship(foreign_keys=[to_id])
