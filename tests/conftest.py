@@ -1,0 +1,87 @@
+"""Fixtures: a fresh app and database per test, the demo content, and htmx requests.
+
+Set TEST_DATABASE_URL to run the same tests against PostgreSQL (`make test` does
+when a server answers on 127.0.0.1:5432)."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from webapp import create_app
+from webapp.content.importer import import_folder
+from webapp.extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "content" / "demo"
+HTMX = {"HX-Request": "true"}
+
+
+def _database_url(folder: Path) -> str:
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{folder / 'plumb.db'}"
+
+
+def make_app(folder: Path, **overrides):
+    settings = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": _database_url(folder),
+        "SEARCH_INDEX_DIR": str(folder / "search_index"),
+        "SITE_URL": "https://plumb.example",
+    }
+    settings.update(overrides)
+    app = create_app(settings)
+    with app.app_context():
+        db.drop_all()  # a shared PostgreSQL database may hold the last test's tables
+        db.create_all()
+    return app
+
+
+def drop(app) -> None:
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = make_app(tmp_path)
+    yield app
+    drop(app)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def demo(app):
+    """The app with the demo content imported."""
+    with app.app_context():
+        report = import_folder(db.session, DEMO)
+        assert not report.rejected, report.rejected
+    return app
+
+
+@pytest.fixture
+def content_dir(tmp_path):
+    """An empty folder for answer files written by a test."""
+    folder = tmp_path / "content"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def demo_copy(tmp_path):
+    folder = tmp_path / "demo"
+    shutil.copytree(DEMO, folder)
+    return folder

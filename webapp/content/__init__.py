@@ -1,0 +1,1 @@
+"""Answer content as Markdown files: parsing, rendering, import and export."""

@@ -1,0 +1,46 @@
+"""`flask content import DIR` and `flask content export DIR`."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from webapp.content.exporter import export_folder, exportable_count
+from webapp.content.importer import answer_files, import_folder
+from webapp.extensions import db
+
+content_cli = AppGroup("content", help="Import and export answer files (Markdown).")
+
+
+def _folder(path: str) -> Path:
+    folder = Path(path)
+    if not folder.is_dir():
+        raise click.BadParameter(f"{path} is not a folder", param_hint="DIR")
+    return folder
+
+
+@content_cli.command("import")
+@click.argument("directory")
+def import_command(directory: str) -> None:
+    """Create or update questions from every .md file in DIRECTORY."""
+    folder = _folder(directory)
+    steps = 2 * len(answer_files(folder))  # read, then write
+    with click.progressbar(length=steps, label="Importing", file=sys.stderr) as bar:
+        report = import_folder(db.session, folder, progress=lambda _name: bar.update(1))
+    for message in report.rejected:
+        click.echo(f"rejected {message}", err=True)
+    click.echo(report.summary())
+    if report.rejected:
+        sys.exit(1)
+
+
+@content_cli.command("export")
+@click.argument("directory")
+def export_command(directory: str) -> None:
+    """Write every question that came from a file into DIRECTORY."""
+    folder = Path(directory)
+    with click.progressbar(length=exportable_count(db.session), label="Exporting", file=sys.stderr) as bar:
+        count = export_folder(db.session, folder, progress=lambda _name: bar.update(1))
+    click.echo(f"exported {count} files to {folder}")
