@@ -1,0 +1,39 @@
+"""What an answer page tells search engines and link previews: description, JSON-LD."""
+from __future__ import annotations
+
+from webapp.answers.models import Question
+from webapp.content.markdown import to_plain_text
+
+DESCRIPTION_LIMIT = 160
+
+
+def description(question: Question) -> str:
+    if question.answered:
+        return to_plain_text(question.summary, DESCRIPTION_LIMIT)
+    return f"This question has not been answered on Plumb yet: {question.text}"[:DESCRIPTION_LIMIT]
+
+
+def article_jsonld(question: Question, url: str, site_name: str, site_url: str) -> dict:
+    """schema.org Article; no ClaimReview, because Plumb answers carry no rating."""
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Article",
+        "headline": question.text[:110],
+        "name": question.text,
+        "description": description(question),
+        "url": url,
+        "mainEntityOfPage": url,
+        "publisher": {"@type": "Organization", "name": site_name, "url": site_url},
+        "citation": [
+            {"@type": "CreativeWork", "name": s.title, "url": s.url,
+             **({"publisher": {"@type": "Organization", "name": s.publisher}} if s.publisher else {})}
+            for s in question.sources
+        ],
+    }
+    if question.checked_on:
+        data["dateModified"] = question.checked_on.isoformat()
+    if question.created_at:
+        data["datePublished"] = question.created_at.date().isoformat()
+    if question.category:
+        data["articleSection"] = question.category.name
+    return data

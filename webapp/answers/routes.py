@@ -1,0 +1,77 @@
+"""Answer pages, categories and the home page: read input, call the service, render."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, abort, current_app, url_for
+
+from webapp.answers import metadata, service
+from webapp.content.markdown import to_html
+from webapp.extensions import db
+from webapp.pagination import page_number
+from webapp.rendering import render
+
+bp = Blueprint("answers", __name__)
+RECENT_COUNT = 8
+
+
+def _absolute(endpoint: str, **values) -> str:
+    base = current_app.config["SITE_URL"]
+    if base:
+        return base + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
+
+
+@bp.get("/")
+def home():
+    return render(
+        "answers/home.html",
+        recent=service.recent_answers(db.session, RECENT_COUNT),
+        categories=service.categories_with_counts(db.session),
+    )
+
+
+@bp.get("/c/<slug>")
+def category(slug: str):
+    found = service.category_by_slug(db.session, slug)
+    if found is None:
+        abort(404, description="There is no category with that name.")
+    page = service.category_page(db.session, found, page_number(), current_app.config["PAGE_SIZE"])
+    if page is None:
+        abort(404, description="That page is past the end of this category.")
+    return render("answers/category.html", block="question_list", category=found, page=page)
+
+
+@bp.get("/q/<slug>")
+def question(slug: str):
+    found = service.question_by_slug(db.session, slug)
+    if found is None:
+        abort(404, description="We have no question at this address.")
+    url = _absolute("answers.question", slug=found.slug)
+    context = dict(
+        question=found,
+        canonical_url=url,
+        description=metadata.description(found),
+        linked_from=service.linked_from(db.session, found),
+    )
+    if not found.answered:
+        return render("answers/unanswered.html", **context)
+    sources = service.source_refs(found)
+    return render(
+        "answers/question.html",
+        summary_html=to_html(found.summary, sources),
+        section_html=[to_html(s.body, sources) for s in found.sections],
+        outdated=service.is_outdated(found, dt.date.today(), current_app.config["OUTDATED_AFTER_DAYS"]),
+        jsonld=metadata.article_jsonld(found, url, current_app.config["SITE_NAME"], _absolute("answers.home")),
+        **context,
+    )
+
+
+@bp.get("/q/<slug>/sections/<int:position>")
+def section(slug: str, position: int):
+    found = service.section_of(db.session, slug, position)
+    if found is None:
+        abort(404, description="This answer has no section with that number.")
+    body = to_html(found.body, service.source_refs(found.question))
+    return render("answers/section.html", block="section_body", section=found,
+                  question=found.question, body_html=body)

@@ -1,0 +1,115 @@
+"""Reading questions and answers: plain values and a session in, models out."""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from webapp.answers.models import ANSWERED, Category, Question, RelatedLink, Section
+from webapp.content.markdown import SourceRef
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list
+    number: int
+    count: int
+    total: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.count
+
+
+def question_by_slug(session: Session, slug: str) -> Question | None:
+    return session.scalar(
+        select(Question)
+        .where(Question.slug == slug)
+        .options(
+            selectinload(Question.sections),
+            selectinload(Question.sources),
+            selectinload(Question.category),
+            selectinload(Question.links).selectinload(RelatedLink.to_question),
+        )
+    )
+
+
+def section_of(session: Session, slug: str, position: int) -> Section | None:
+    return session.scalar(
+        select(Section)
+        .join(Question)
+        .where(Question.slug == slug, Question.status == ANSWERED, Section.position == position)
+        .options(selectinload(Section.question).selectinload(Question.sources))
+    )
+
+
+def source_refs(question: Question) -> list[SourceRef]:
+    """What citation tooltips need, in citation order."""
+    return [SourceRef(s.title, s.publisher) for s in question.sources]
+
+
+def linked_from(session: Session, question: Question) -> list[Question]:
+    """Answered questions whose "Want to dive deeper?" lists this one."""
+    return list(
+        session.scalars(
+            select(Question)
+            .join(RelatedLink, RelatedLink.from_id == Question.id)
+            .where(RelatedLink.to_id == question.id, Question.status == ANSWERED)
+            .order_by(Question.text)
+        )
+    )
+
+
+def is_outdated(question: Question, today: dt.date, after_days: int) -> bool:
+    return bool(question.checked_on) and (today - question.checked_on).days > after_days
+
+
+def recent_answers(session: Session, limit: int) -> list[Question]:
+    return list(
+        session.scalars(
+            select(Question)
+            .where(Question.status == ANSWERED)
+            .options(selectinload(Question.category))
+            .order_by(Question.checked_on.desc(), Question.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def categories_with_counts(session: Session) -> list[tuple[Category, int]]:
+    """Categories that have answers, with how many, largest first."""
+    count = func.count(Question.id)
+    rows = session.execute(
+        select(Category, count)
+        .join(Question, Question.category_id == Category.id)
+        .where(Question.status == ANSWERED)
+        .group_by(Category.id)
+        .order_by(count.desc(), Category.name)
+    )
+    return [(category, n) for category, n in rows]
+
+
+def category_by_slug(session: Session, slug: str) -> Category | None:
+    return session.scalar(select(Category).where(Category.slug == slug))
+
+
+def category_page(session: Session, category: Category, number: int, size: int) -> Page | None:
+    """Answered questions of a category, newest checked first; None past the last page."""
+    where = (Question.category_id == category.id, Question.status == ANSWERED)
+    total = session.scalar(select(func.count()).select_from(Question).where(*where)) or 0
+    count = max(1, math.ceil(total / size))
+    if number > count:
+        return None
+    items = session.scalars(
+        select(Question).where(*where)
+        .order_by(Question.checked_on.desc(), Question.text)
+        .offset((number - 1) * size).limit(size)
+    ).all()
+    return Page(list(items), number, count, total)

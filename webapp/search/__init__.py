@@ -1,0 +1,1 @@
+"""Finding questions by their words."""
