@@ -1,0 +1,75 @@
+"""A reader on an answer page, in a real browser, with and without JavaScript."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+SKY = "/q/why-is-the-sky-blue"
+
+
+def test_reader_expands_a_section_follows_a_citation_and_a_related_question(page, live_server):
+    page.goto(live_server + SKY)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Why is the sky blue?")
+    expect(page.get_by_text("Plumb can make mistakes. Please verify important information.")).to_be_visible()
+
+    # Opening a section loads its body with htmx the first time.
+    section = page.locator("#section-2")
+    with page.expect_response(re.compile(r"/sections/2$")):
+        section.locator("summary").click()
+    expect(section.locator(".section-body")).to_contain_text("Rayleigh")
+    expect(section.locator(".skeleton")).to_have_count(0)
+
+    # A citation names its source on focus and jumps to it when followed.
+    citation = page.locator(".summary a.cite").first
+    citation.focus()
+    expect(citation).to_have_attribute("data-tooltip", re.compile("NASA"))
+    citation.click()
+    expect(page).to_have_url(re.compile(r"#source-1$"))
+    expect(page.locator("#source-1")).to_be_in_viewport()
+
+    # "Want to dive deeper?" leads to another answer.
+    related = page.locator(".related a").first
+    title = related.inner_text()
+    related.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(title)
+
+
+def test_expand_all_opens_and_loads_every_section(page, live_server):
+    page.goto(live_server + SKY)
+    page.get_by_role("button", name="Expand all").click()
+    sections = page.locator("details.answer-section")
+    count = sections.count()
+    assert count >= 3
+    for index in range(count):
+        expect(sections.nth(index)).to_have_attribute("open", "")
+        expect(sections.nth(index).locator(".section-body p").first).to_be_visible()
+
+
+def test_a_section_named_in_the_address_opens_on_load(page, live_server):
+    page.goto(live_server + SKY + "#section-3")
+    expect(page.locator("#section-3")).to_have_attribute("open", "")
+    expect(page.locator("#section-3 .section-body")).to_contain_text("violet")
+    expect(page.locator("#section-1")).not_to_have_attribute("open", "")
+
+
+def test_without_javascript_every_section_body_is_on_the_page(page_without_js, live_server):
+    page = page_without_js
+    page.goto(live_server + SKY)
+    sections = page.locator("details.answer-section")
+    assert sections.count() >= 3
+    expect(page.get_by_role("button", name="Expand all")).to_be_hidden()
+    for index in range(sections.count()):
+        section = sections.nth(index)
+        section.locator("summary").click()  # details open natively, no script involved
+        expect(section.locator(".section-body p").first).to_be_visible()
+        expect(section.locator(".skeleton")).to_be_hidden()
+
+
+def test_an_unknown_question_shows_a_404_page_with_search(page, live_server):
+    response = page.goto(live_server + "/q/no-such-question")
+    assert response.status == 404
+    search = page.get_by_role("main").get_by_role("searchbox", name="Search questions")
+    search.fill("sky blue")
+    search.press("Enter")
+    expect(page.get_by_role("link", name="Why is the sky blue?")).to_be_visible()
