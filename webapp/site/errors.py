@@ -22,8 +22,10 @@ def _page(error: HTTPException):
     code = error.code or 500
     title = TITLES.get(code, error.name)
     message = error.description if code != 500 else "We have been told about it. Please try again in a moment."
-    response = render("site/error.html", error_title=title, message=message, code=code)
-    return response, code
+    body = render("site/error.html", error_title=title, message=message, code=code)
+    # Keep what the error says in headers (Allow on 405, Retry-After on 429), not its body type.
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+    return body, code, headers
 
 
 def _csrf(error: CSRFError):
