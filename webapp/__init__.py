@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from webapp import config, database
+from webapp.converters import SlugConverter
 from webapp.extensions import csrf, db, htmx, migrate
 
 MIGRATIONS = config.ROOT / "migrations"
@@ -20,6 +21,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         template_folder=str(config.ROOT / "templates"),
         static_folder=str(config.ROOT / "static"),
     )
+    app.url_map.converters["slug"] = SlugConverter
     app.config.from_mapping(config.from_environment())
     if overrides:
         app.config.update(overrides)

@@ -51,6 +51,6 @@ def from_environment() -> dict:
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "PAGE_SIZE": 10,
-        "OUTDATED_AFTER_DAYS": 365,
+        "OUTDATED_AFTER_MONTHS": 12,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
     }

@@ -7,20 +7,23 @@ from webapp.content.markdown import to_plain_text
 DESCRIPTION_LIMIT = 160
 
 
-def description(question: Question) -> str:
+def description(question: Question, site_name: str) -> str:
     if question.answered:
         return to_plain_text(question.summary, DESCRIPTION_LIMIT)
-    return f"This question has not been answered on Plumb yet: {question.text}"[:DESCRIPTION_LIMIT]
+    return f"This question has not been answered on {site_name} yet: {question.text}"[:DESCRIPTION_LIMIT]
 
 
 def article_jsonld(question: Question, url: str, site_name: str, site_url: str) -> dict:
-    """schema.org Article; no ClaimReview, because Plumb answers carry no rating."""
+    """schema.org Article; no ClaimReview, because Plumb answers carry no rating.
+
+    No datePublished: the database knows when an answer was imported, not when it was
+    first published, and a made-up date would be worse than none."""
     data = {
         "@context": "https://schema.org",
         "@type": "Article",
         "headline": question.text[:110],
         "name": question.text,
-        "description": description(question),
+        "description": description(question, site_name),
         "url": url,
         "mainEntityOfPage": url,
         "publisher": {"@type": "Organization", "name": site_name, "url": site_url},
@@ -32,8 +35,6 @@ def article_jsonld(question: Question, url: str, site_name: str, site_url: str) 
     }
     if question.checked_on:
         data["dateModified"] = question.checked_on.isoformat()
-    if question.created_at:
-        data["datePublished"] = question.created_at.date().isoformat()
     if question.category:
         data["articleSection"] = question.category.name
     return data

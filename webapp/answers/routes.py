@@ -31,7 +31,7 @@ def home():
     )
 
 
-@bp.get("/c/<slug>")
+@bp.get("/c/<slug:slug>")
 def category(slug: str):
     found = service.category_by_slug(db.session, slug)
     if found is None:
@@ -42,7 +42,7 @@ def category(slug: str):
     return render("answers/category.html", block="question_list", category=found, page=page)
 
 
-@bp.get("/q/<slug>")
+@bp.get("/q/<slug:slug>")
 def question(slug: str):
     found = service.question_by_slug(db.session, slug)
     if found is None:
@@ -51,7 +51,7 @@ def question(slug: str):
     context = dict(
         question=found,
         canonical_url=url,
-        description=metadata.description(found),
+        description=metadata.description(found, current_app.config["SITE_NAME"]),
         linked_from=service.linked_from(db.session, found),
     )
     if not found.answered:
@@ -61,17 +61,19 @@ def question(slug: str):
         "answers/question.html",
         summary_html=to_html(found.summary, sources),
         section_html=[to_html(s.body, sources) for s in found.sections],
-        outdated=service.is_outdated(found, dt.date.today(), current_app.config["OUTDATED_AFTER_DAYS"]),
+        outdated=service.is_outdated(found, dt.date.today(), current_app.config["OUTDATED_AFTER_MONTHS"]),
         jsonld=metadata.article_jsonld(found, url, current_app.config["SITE_NAME"], _absolute("answers.home")),
         **context,
     )
 
 
-@bp.get("/q/<slug>/sections/<int:position>")
+# A bound on the number keeps absurd values a 404 instead of an integer overflow.
+@bp.get("/q/<slug:slug>/sections/<int(min=1, max=999):position>")
 def section(slug: str, position: int):
     found = service.section_of(db.session, slug, position)
     if found is None:
         abort(404, description="This answer has no section with that number.")
     body = to_html(found.body, service.source_refs(found.question))
     return render("answers/section.html", block="section_body", section=found,
-                  question=found.question, body_html=body)
+                  question=found.question, body_html=body,
+                  canonical_url=_absolute("answers.question", slug=found.question.slug))

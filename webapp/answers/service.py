@@ -67,8 +67,21 @@ def linked_from(session: Session, question: Question) -> list[Question]:
     )
 
 
-def is_outdated(question: Question, today: dt.date, after_days: int) -> bool:
-    return bool(question.checked_on) and (today - question.checked_on).days > after_days
+def months_before(day: dt.date, months: int) -> dt.date:
+    """The same day `months` earlier, or the month's last day where it has none (29 Feb)."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    month += 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, candidate))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable: every month has 28 days")
+
+
+def is_outdated(question: Question, today: dt.date, after_months: int) -> bool:
+    """Checked longer ago than `after_months` calendar months."""
+    return bool(question.checked_on) and question.checked_on < months_before(today, after_months)
 
 
 def recent_answers(session: Session, limit: int) -> list[Question]:

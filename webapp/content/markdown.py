@@ -111,7 +111,8 @@ def to_html(markdown: str, sources: Sequence[SourceRef] = ()) -> Markup:
 def to_plain_text(markdown: str, limit: int | None = None) -> str:
     """Text without markup or citations, for descriptions and snippets."""
     text = nh3.clean(MD.render(markdown), tags=set())
-    text = _PLACEHOLDER_RE.sub("", html.unescape(text))
+    # Take the space before a citation with it, so "water [1]." reads "water.".
+    text = re.sub(rf"\s*{_PLACEHOLDER_RE.pattern}", "", html.unescape(text))
     text = " ".join(text.split())
     if limit and len(text) > limit:
         text = text[: limit - 1].rsplit(" ", 1)[0] + "…"
