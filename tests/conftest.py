@@ -63,12 +63,36 @@ def runner(app):
     return app.test_cli_runner()
 
 
-@pytest.fixture
-def demo(app):
-    """The app with the demo content imported."""
+def import_demo(app) -> None:
     with app.app_context():
         report = import_folder(db.session, DEMO)
         assert not report.rejected, report.rejected
+
+
+@pytest.fixture(scope="session")
+def demo_sqlite_file(tmp_path_factory) -> Path | None:
+    """On SQLite, the demo imported once; each test gets a copy (30x faster than importing)."""
+    if os.environ.get("TEST_DATABASE_URL"):
+        return None
+    folder = tmp_path_factory.mktemp("demo-template")
+    template = make_app(folder)
+    import_demo(template)
+    with template.app_context():
+        db.engine.dispose()  # checkpoints the WAL into the main file
+    return folder / "plumb.db"
+
+
+@pytest.fixture
+def demo(app, demo_sqlite_file, tmp_path):
+    """The app with the demo content imported."""
+    if demo_sqlite_file is None:
+        import_demo(app)
+        return app
+    with app.app_context():
+        db.engine.dispose()
+    for suffix in ("-wal", "-shm"):
+        (tmp_path / f"plumb.db{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(demo_sqlite_file, tmp_path / "plumb.db")
     return app
 
 

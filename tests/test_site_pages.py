@@ -1,0 +1,269 @@
+"""Site-wide pages and behaviour: about, health, search, error pages, headers and odd input."""
+from __future__ import annotations
+
+import html
+import json
+import re
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import HTMX
+from webapp.answers.models import Question
+from webapp.extensions import db
+
+SKY = "why-is-the-sky-blue"
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+def get(client, url, fragment=False, **kwargs):
+    return client.get(url, headers=HTMX if fragment else {}, **kwargs)
+
+
+def text_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def part(text: str, start: str, end: str = "</section>") -> str:
+    """The text from the first `start` up to and including the next `end`."""
+    assert start in text, f"{start!r} is not on the page"
+    rest = text[text.index(start):]
+    return rest[: rest.index(end) + len(end)]
+
+
+def tags(text: str, name: str) -> list[dict[str, str]]:
+    """The attributes of every `<name ...>` start tag, unescaped."""
+    return [{k: html.unescape(v or w) for k, v, w in re.findall(r"""([\w:-]+)=(?:"([^"]*)"|'([^']*)')""", tag)}
+            for tag in re.findall(rf"<{name}\b[^>]*>", text)]
+
+
+def links(text: str) -> list[tuple[str, str]]:
+    """(href, visible text) of every link."""
+    found = re.findall(r'<a\b[^>]*?\bhref="([^"]*)"[^>]*>(.*?)</a>', text, re.S)
+    return [(html.unescape(href), html.unescape(re.sub(r"<[^>]+>", "", inner)).strip()) for href, inner in found]
+
+
+def result_links(text: str) -> set[str]:
+    return {href for href, _ in links(part(text, '<section id="results"')) if href.startswith("/q/")}
+
+
+def csp(response) -> dict[str, list[str]]:
+    directives = (d.split() for d in response.headers["Content-Security-Policy"].split(";") if d.strip())
+    return {d[0]: d[1:] for d in directives}
+
+
+def assert_no_server_error(response) -> None:
+    assert response.status_code < 500, f"{response.status_code}: {text_of(response)[:300]}"
+    assert "Something went wrong on our side" not in text_of(response)
+
+
+# --- every route: a page, a fragment, and Vary ---------------------------------------------
+
+ROUTES = [
+    ("/about", 200, '<h2 id="method">'),
+    ("/search", 200, '<section id="results"'),
+    ("/search?q=sky", 200, '<section id="results"'),
+    ("/no-such-page", 404, "Page not found"),
+    ("/q/no-such-question", 404, "We have no question at this address."),
+]
+
+
+@pytest.mark.parametrize("url, status, marker", ROUTES)
+def test_each_route_is_a_whole_page_without_htmx(demo, client, url, status, marker):
+    response = get(client, url)
+    assert response.status_code == status
+    assert "<html" in text_of(response) and marker in text_of(response)
+    assert "HX-Request" in response.headers["Vary"]
+
+
+@pytest.mark.parametrize("url, status, marker", ROUTES)
+def test_each_route_is_only_its_block_for_htmx(demo, client, url, status, marker):
+    response = get(client, url, fragment=True)
+    assert response.status_code == status
+    assert "<html" not in text_of(response) and '<header class="site-header">' not in text_of(response)
+    assert marker in text_of(response)
+    assert "HX-Request" in response.headers["Vary"]
+
+
+# --- about and health ----------------------------------------------------------------------
+
+def test_about_explains_how_answers_are_checked(client):
+    page = text_of(get(client, "/about"))
+    method = part(page, '<h2 id="method">', "</ol>")
+    assert "How we check an answer" in method
+    assert "Checked on" in method and "12 months" in method
+    assert ("/about#method", "How we check") in links(page)  # the footer leads here from every page
+
+
+@pytest.mark.parametrize("fragment", [False, True])
+def test_health_check_answers_json(client, fragment):
+    response = get(client, "/healthz", fragment)
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert json.loads(text_of(response)) == {"status": "ok"}
+
+
+# --- security headers and a policy the pages keep ------------------------------------------
+
+HEADER_URLS = ["/", f"/q/{SKY}", f"/q/{SKY}/sections/1", "/c/science", "/search?q=sky", "/about",
+               "/healthz", "/no-such-page", "/static/css/plumb.css"]
+
+
+@pytest.mark.parametrize("url", HEADER_URLS)
+def test_every_response_carries_a_strict_content_policy(demo, client, url):
+    response = get(client, url)
+    policy = csp(response)
+    flat = response.headers["Content-Security-Policy"]
+    assert "'unsafe-inline'" not in flat and "'unsafe-eval'" not in flat
+    assert policy["script-src"] == ["'self'"] and policy["object-src"] == ["'none'"]
+    assert policy["frame-ancestors"] == ["'none'"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "HX-Request" in response.headers["Vary"]
+
+
+@pytest.mark.parametrize("url", ["/", f"/q/{SKY}", f"/q/{SKY}/sections/1", "/c/science", "/search?q=sky",
+                                 "/about", "/q/how-fast-can-an-ostrich-run", "/no-such-page"])
+def test_pages_keep_to_the_policy_no_inline_script_style_or_handlers(demo, client, url):
+    page = text_of(get(client, url))
+    for script in tags(page, "script"):
+        assert "src" in script or script.get("type") == "application/ld+json", f"inline script {script}"
+    assert "<style" not in page and not re.search(r"\sstyle=", page)
+    assert not re.search(r"\s(on\w+|hx-on[\w:-]*)=", page), "an inline event handler would be blocked"
+    config = json.loads([t["content"] for t in tags(page, "meta") if t.get("name") == "htmx-config"][0])
+    assert config["allowEval"] is False and config["includeIndicatorStyles"] is False
+
+
+def test_the_scripts_and_styles_a_page_names_are_served(client):
+    page = text_of(get(client, "/"))
+    assets = [t["src"] for t in tags(page, "script") if "src" in t]
+    assets += [t["href"] for t in tags(page, "link") if t.get("rel") == "stylesheet"]
+    assert len(assets) == 4
+    for url in assets:
+        response = get(client, url)
+        assert response.status_code == 200 and response.data, url
+
+
+# --- search --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fragment", [False, True])
+def test_search_finds_the_sky_answer(demo, client, fragment):
+    response = get(client, "/search?q=sky", fragment)
+    page = text_of(response)
+    assert response.status_code == 200
+    assert (f"/q/{SKY}", "Why is the sky blue?") in links(part(page, '<section id="results"'))
+    assert "results for “sky”" in page
+    if fragment:
+        assert page.strip().startswith('<section id="results"')
+    else:
+        assert 'name="q" value="sky"' in page  # the form keeps what was typed
+
+
+def test_search_needs_every_word(demo, client):
+    page = text_of(get(client, "/search?q=sky+violet"))
+    assert result_links(page) == {f"/q/{SKY}"}
+    assert "1 result for" in page
+
+
+ODD_QUERIES = ["", "   ", "x" * 10_000, "\x00\x01\x1b[31m\x7f", "😀", "%", "_", "\\", "%_%", "' OR 1=1 --",
+               "<script>alert(1)</script>", "\u202eevil", "a " * 500]
+
+
+@pytest.mark.parametrize("q", ODD_QUERIES, ids=range(len(ODD_QUERIES)))
+@pytest.mark.parametrize("fragment", [False, True])
+def test_search_copes_with_any_query(demo, client, q, fragment):
+    response = get(client, "/search", fragment, query_string={"q": q})
+    assert_no_server_error(response)
+    assert response.status_code == 200
+    assert '<section id="results"' in text_of(response)
+    assert "<script>alert" not in text_of(response)
+
+
+@pytest.mark.parametrize("q", ["%", "_", "\\"])
+def test_search_takes_like_wildcards_literally(demo, client, q):
+    with demo.app_context():
+        expected = {f"/q/{question.slug}" for question in db.session.scalars(select(Question))
+                    if q in question.text.casefold() or q in question.summary.casefold()}
+    page = text_of(get(client, "/search", query_string={"q": q}))
+    assert result_links(page) == expected
+    assert len(expected) < 10, "the character should be rare in the demo content"
+
+
+def test_a_long_search_is_cut_and_says_so(demo, client):
+    page = text_of(get(client, "/search", query_string={"q": "sky " * 2500}))
+    assert "Your search was long, so we used its first" in page
+    assert f"/q/{SKY}" in result_links(page)
+
+
+def test_an_empty_search_asks_for_words(demo, client):
+    page = text_of(get(client, "/search?q="))
+    assert "Type a question or a few words above." in page
+    assert result_links(page) == set()
+
+
+# --- error pages ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("url", ["/q/no-such-question", "/no-such-page", "/c/no-such-category"])
+@pytest.mark.parametrize("fragment", [False, True])
+def test_a_404_offers_search_and_a_way_home(demo, client, url, fragment):
+    response = get(client, url, fragment)
+    page = text_of(response)
+    assert response.status_code == 404
+    assert ("<html" in page) != fragment
+    error = part(page, '<section class="error-page"')
+    searches = [t for t in tags(error, "input") if t.get("type") == "search"]
+    assert len(searches) == 1 and searches[0]["name"] == "q"
+    assert [t for t in tags(error, "label") if t.get("for") == searches[0]["id"]], "the search box needs a label"
+    assert [t["action"] for t in tags(error, "form")] == ["/search"]
+    assert ("/", "Go to the home page") in links(error)
+
+
+@pytest.mark.parametrize("fragment", [False, True])
+def test_an_unexpected_error_is_a_plain_500_page(app, client, fragment):
+    def boom():
+        raise RuntimeError("secret detail from deep inside")
+
+    app.add_url_rule("/boom", "boom", boom)
+    response = get(client, "/boom", fragment)
+    page = text_of(response)
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in page and ("<html" in page) != fragment
+    assert "secret detail" not in page and "Traceback" not in page
+    assert "HX-Request" in response.headers["Vary"]
+
+
+# --- odd input never breaks a page ---------------------------------------------------------
+
+ODD_URLS = [
+    "/q/%00",
+    "/c/%00",
+    "/q/a%00b/sections/1",
+    "/c/..%2f",
+    "/q/..%2f..%2fetc%2fpasswd",
+    "/q/" + "a" * 5000,
+    "/c/" + "b" * 5000,
+    "/q/" + "a" * 5000 + "/sections/1",
+    "/q/%ff%fe",
+    "/q/%F0%9F%98%80",
+    "/q/%E2%80%AE",
+    "/q/%20%20",
+    f"/q/{SKY}%0d%0aSet-Cookie:%20x=1",
+    f"/q/{SKY}/sections/%00",
+    f"/q/{SKY}/sections/1.5",
+    "/c/science?page=%00",
+    "/c/science?page=99999999999999999999999",
+    "/c/science?page=1&page=x",
+    "/search?q=%ff",
+    "/search?q=%00",
+    "/search?q[]=x",
+    "/about?x=%00",
+]
+
+
+@pytest.mark.parametrize("url", ODD_URLS)
+@pytest.mark.parametrize("fragment", [False, True])
+def test_odd_input_never_gives_a_server_error(demo, client, url, fragment):
+    response = get(client, url, fragment)
+    assert_no_server_error(response)
+    assert ("<html" in text_of(response)) != fragment
+    assert "Set-Cookie" not in response.headers
