@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from tests.answer_files import answer, write
 from tests.conftest import HTMX
+from tests.pages import get, part, text_of
 from webapp.answers.models import Question, RelatedLink
 from webapp.content.importer import import_folder
 from webapp.extensions import db
@@ -24,21 +25,6 @@ HISTORY_RESTORE = {**HTMX, "HX-History-Restore-Request": "true"}
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-def get(client, url, fragment=False, **kwargs):
-    return client.get(url, headers=HTMX if fragment else {}, **kwargs)
-
-
-def text_of(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def part(text: str, start: str, end: str = "</section>") -> str:
-    """The text from the first `start` up to and including the next `end`."""
-    assert start in text, f"{start!r} is not on the page"
-    rest = text[text.index(start):]
-    return rest[: rest.index(end) + len(end)]
-
 
 def attrs(tag: str) -> dict[str, str]:
     """The attributes of one start tag, unescaped."""

@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import HTMX
+from tests.pages import get, part, text_of
 from webapp.answers.models import Question
 from webapp.extensions import db
 
@@ -16,21 +16,6 @@ SKY = "why-is-the-sky-blue"
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-def get(client, url, fragment=False, **kwargs):
-    return client.get(url, headers=HTMX if fragment else {}, **kwargs)
-
-
-def text_of(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def part(text: str, start: str, end: str = "</section>") -> str:
-    """The text from the first `start` up to and including the next `end`."""
-    assert start in text, f"{start!r} is not on the page"
-    rest = text[text.index(start):]
-    return rest[: rest.index(end) + len(end)]
-
 
 def tags(text: str, name: str) -> list[dict[str, str]]:
     """The attributes of every `<name ...>` start tag, unescaped."""

@@ -14,7 +14,6 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from webapp.answers.models import (
-    ANSWERED,
     UNANSWERED,
     Category,
     Question,
