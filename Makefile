@@ -8,7 +8,7 @@ WORKERS ?= 2
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 VENDOR := static/vendor
 
-.PHONY: run serve setup migrate demo test test-sqlite test-postgres bench clean
+.PHONY: run serve setup migrate demo lint test test-sqlite test-postgres bench clean
 
 run: setup migrate demo
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
@@ -44,7 +44,10 @@ migrate: setup
 demo: migrate
 	$(FLASK) content import content/demo
 
-test: setup test-sqlite test-postgres
+test: setup lint test-sqlite test-postgres
+
+lint: setup
+	$(BIN)/ruff check webapp tests bench
 
 test-sqlite: setup
 	$(BIN)/python -m pytest
