@@ -30,6 +30,7 @@ def make_app(folder: Path, **overrides):
         "SQLALCHEMY_DATABASE_URI": _database_url(folder),
         "SEARCH_INDEX_DIR": str(folder / "search_index"),
         "SITE_URL": "https://plumb.example",
+        "SEARCH_REBUILD_IN_BACKGROUND": False,
     }
     settings.update(overrides)
     app = create_app(settings)
@@ -70,8 +71,9 @@ def import_demo(app) -> None:
 
 
 @pytest.fixture(scope="session")
-def demo_sqlite_file(tmp_path_factory) -> Path | None:
-    """On SQLite, the demo imported once; each test gets a copy (30x faster than importing)."""
+def demo_template(tmp_path_factory) -> Path | None:
+    """On SQLite, the demo imported (and indexed) once; each test gets a copy of the
+    database and the index, 30x faster than importing again."""
     if os.environ.get("TEST_DATABASE_URL"):
         return None
     folder = tmp_path_factory.mktemp("demo-template")
@@ -79,20 +81,23 @@ def demo_sqlite_file(tmp_path_factory) -> Path | None:
     import_demo(template)
     with template.app_context():
         db.engine.dispose()  # checkpoints the WAL into the main file
-    return folder / "plumb.db"
+    return folder
 
 
 @pytest.fixture
-def demo(app, demo_sqlite_file, tmp_path):
-    """The app with the demo content imported."""
-    if demo_sqlite_file is None:
+def demo(app, demo_template, tmp_path):
+    """The app with the demo content imported and indexed."""
+    if demo_template is None:
         import_demo(app)
         return app
     with app.app_context():
         db.engine.dispose()
     for suffix in ("-wal", "-shm"):
         (tmp_path / f"plumb.db{suffix}").unlink(missing_ok=True)
-    shutil.copyfile(demo_sqlite_file, tmp_path / "plumb.db")
+    shutil.copyfile(demo_template / "plumb.db", tmp_path / "plumb.db")
+    shutil.rmtree(tmp_path / "search_index", ignore_errors=True)
+    shutil.copytree(demo_template / "search_index", tmp_path / "search_index")
+    app.extensions["search_index"].forget_searcher()
     return app
 
 

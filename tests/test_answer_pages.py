@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from tests.answer_files import answer, write
 from tests.conftest import HTMX
-from tests.pages import get, part, text_of
+from tests.pages import get, links, part, text_of
 from webapp.answers.models import Question, RelatedLink
 from webapp.content.importer import import_folder
 from webapp.extensions import db
@@ -35,12 +35,6 @@ def attrs(tag: str) -> dict[str, str]:
 def tags(text: str, name: str) -> list[dict[str, str]]:
     """The attributes of every `<name ...>` start tag."""
     return [attrs(tag) for tag in re.findall(rf"<{name}\b[^>]*>", text)]
-
-
-def links(text: str) -> list[tuple[str, str]]:
-    """(href, visible text) of every link."""
-    found = re.findall(r'<a\b[^>]*?\bhref="([^"]*)"[^>]*>(.*?)</a>', text, re.S)
-    return [(html.unescape(href), html.unescape(re.sub(r"<[^>]+>", "", inner)).strip()) for href, inner in found]
 
 
 def items(text: str) -> list[str]:

@@ -6,11 +6,8 @@ import json
 import re
 
 import pytest
-from sqlalchemy import select
 
-from tests.pages import get, part, text_of
-from webapp.answers.models import Question
-from webapp.extensions import db
+from tests.pages import get, links, part, text_of
 
 SKY = "why-is-the-sky-blue"
 
@@ -21,16 +18,6 @@ def tags(text: str, name: str) -> list[dict[str, str]]:
     """The attributes of every `<name ...>` start tag, unescaped."""
     return [{k: html.unescape(v or w) for k, v, w in re.findall(r"""([\w:-]+)=(?:"([^"]*)"|'([^']*)')""", tag)}
             for tag in re.findall(rf"<{name}\b[^>]*>", text)]
-
-
-def links(text: str) -> list[tuple[str, str]]:
-    """(href, visible text) of every link."""
-    found = re.findall(r'<a\b[^>]*?\bhref="([^"]*)"[^>]*>(.*?)</a>', text, re.S)
-    return [(html.unescape(href), html.unescape(re.sub(r"<[^>]+>", "", inner)).strip()) for href, inner in found]
-
-
-def result_links(text: str) -> set[str]:
-    return {href for href, _ in links(part(text, '<section id="results"')) if href.startswith("/q/")}
 
 
 def csp(response) -> dict[str, list[str]]:
@@ -127,63 +114,6 @@ def test_the_scripts_and_styles_a_page_names_are_served(client):
     for url in assets:
         response = get(client, url)
         assert response.status_code == 200 and response.data, url
-
-
-# --- search --------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("fragment", [False, True])
-def test_search_finds_the_sky_answer(demo, client, fragment):
-    response = get(client, "/search?q=sky", fragment)
-    page = text_of(response)
-    assert response.status_code == 200
-    assert (f"/q/{SKY}", "Why is the sky blue?") in links(part(page, '<section id="results"'))
-    assert "results for “sky”" in page
-    if fragment:
-        assert page.strip().startswith('<section id="results"')
-    else:
-        assert 'name="q" value="sky"' in page  # the form keeps what was typed
-
-
-def test_search_needs_every_word(demo, client):
-    page = text_of(get(client, "/search?q=sky+violet"))
-    assert result_links(page) == {f"/q/{SKY}"}
-    assert "1 result for" in page
-
-
-ODD_QUERIES = ["", "   ", "x" * 10_000, "\x00\x01\x1b[31m\x7f", "😀", "%", "_", "\\", "%_%", "' OR 1=1 --",
-               "<script>alert(1)</script>", "\u202eevil", "a " * 500]
-
-
-@pytest.mark.parametrize("q", ODD_QUERIES, ids=range(len(ODD_QUERIES)))
-@pytest.mark.parametrize("fragment", [False, True])
-def test_search_copes_with_any_query(demo, client, q, fragment):
-    response = get(client, "/search", fragment, query_string={"q": q})
-    assert_no_server_error(response)
-    assert response.status_code == 200
-    assert '<section id="results"' in text_of(response)
-    assert "<script>alert" not in text_of(response)
-
-
-@pytest.mark.parametrize("q", ["%", "_", "\\"])
-def test_search_takes_like_wildcards_literally(demo, client, q):
-    with demo.app_context():
-        expected = {f"/q/{question.slug}" for question in db.session.scalars(select(Question))
-                    if q in question.text.casefold() or q in question.summary.casefold()}
-    page = text_of(get(client, "/search", query_string={"q": q}))
-    assert result_links(page) == expected
-    assert len(expected) < 10, "the character should be rare in the demo content"
-
-
-def test_a_long_search_is_cut_and_says_so(demo, client):
-    page = text_of(get(client, "/search", query_string={"q": "sky " * 2500}))
-    assert "Your search was long, so we used its first" in page
-    assert f"/q/{SKY}" in result_links(page)
-
-
-def test_an_empty_search_asks_for_words(demo, client):
-    page = text_of(get(client, "/search?q="))
-    assert "Type a question or a few words above." in page
-    assert result_links(page) == set()
 
 
 # --- error pages ---------------------------------------------------------------------------

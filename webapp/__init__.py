@@ -41,6 +41,18 @@ def _extensions(app: Flask) -> None:
     csrf.init_app(app)
     htmx.init_app(app)
     database.configure(app)
+    _search(app)
+
+
+def _search(app: Flask) -> None:
+    from flask_sqlalchemy.session import Session
+
+    from webapp.search import startup, sync
+    from webapp.search.index import SearchIndex
+
+    app.extensions["search_index"] = SearchIndex(app.config["SEARCH_INDEX_DIR"], app.config["SEARCH_LOCK_TIMEOUT"])
+    sync.listen(Session)
+    startup.register(app)
 
 
 def _blueprints(app: Flask) -> None:

@@ -38,6 +38,12 @@ def from_environment() -> dict:
         "SECRET_KEY": secret or _dev_secret_key(),
         "SQLALCHEMY_DATABASE_URI": database,
         "SEARCH_INDEX_DIR": os.environ.get("SEARCH_INDEX_DIR", str(ROOT / "search_index")),
+        # How long a write waits for the index lock before leaving its change in the outbox.
+        "SEARCH_LOCK_TIMEOUT": float(os.environ.get("SEARCH_LOCK_TIMEOUT", "2.0")),
+        "SEARCH_DRAIN_ON_COMMIT": True,
+        # Serving processes rebuild a missing index in a thread and say so meanwhile.
+        "SEARCH_REBUILD_IN_BACKGROUND": True,
+        "EDITOR_PASSWORD": os.environ.get("EDITOR_PASSWORD", ""),
         "SITE_NAME": os.environ.get("SITE_NAME", "Plumb"),
         # Absolute base for canonical and OpenGraph URLs; the request's host if unset.
         "SITE_URL": os.environ.get("SITE_URL", "").rstrip("/"),

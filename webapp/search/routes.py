@@ -1,19 +1,81 @@
-"""The search page: a plain GET form, and its results as an htmx fragment."""
+"""The search page: a plain GET form, its results as htmx fragments, and the gap list."""
 from __future__ import annotations
 
-from flask import Blueprint, request
+import hmac
+from urllib.parse import urlencode
 
+from flask import Blueprint, abort, current_app, request, url_for
+from werkzeug.datastructures import WWWAuthenticate
+from werkzeug.exceptions import Unauthorized
+
+from webapp.answers import service as answers
+from webapp.content.naming import SLUG_RE
 from webapp.extensions import db
-from webapp.rendering import render
-from webapp.search import service
+from webapp.pagination import page_number
+from webapp.rendering import render, wants_fragment
+from webapp.search import gaps, query as reader_query, service
 
 bp = Blueprint("search", __name__)
+FILTERS = ("category", "status", "sort")
+
+
+def _choices() -> dict[str, str]:
+    """The page's filters from the address; anything unknown is a 400 that says why."""
+    chosen = {name: request.args.get(name, "").strip() for name in FILTERS}
+    if chosen["category"] and not SLUG_RE.match(chosen["category"]):
+        abort(400, description="The category filter must be a category name like 'health'.")
+    if chosen["status"] and chosen["status"] not in reader_query.STATUSES:
+        abort(400, description="The status filter must be 'answered' or 'unanswered'.")
+    if chosen["sort"] and chosen["sort"] not in service.SORTS:
+        abort(400, description="Results can be sorted by 'relevance' or 'newest'.")
+    return chosen
+
+
+def search_url(q: str, **changes) -> str:
+    """The address of these results with some choices changed (None removes one)."""
+    params = {"q": q, **{k: v for k, v in request.args.items() if k in FILTERS}, **changes}
+    params = {k: v for k, v in params.items() if v not in (None, "")}
+    return url_for("search.search") + ("?" + urlencode(params) if params else "")
 
 
 @bp.get("/search")
 def search():
-    raw = request.args.get("q", "")
-    query = service.normalise(raw)
-    results = service.search(db.session, query) if query else []
-    return render("search/results.html", block="results", query=query,
-                  cut=len(raw.strip()) > service.MAX_QUERY, results=results)
+    choices = _choices()
+    number = page_number()
+    query = reader_query.parse(request.args.get("q", ""))
+    index = current_app.extensions["search_index"]
+    page = service.search(index, db.session, query, category=choices["category"] or None,
+                          status=choices["status"] or None, sort=choices["sort"] or "relevance", page=number)
+    # Typing ("live") asks as the reader goes; only a submitted search counts as a gap.
+    if page.total == 0 and query.has_terms and not request.args.get("live"):
+        gaps.record(db.session, query)
+    context = dict(
+        page=page, query=query, choices=choices, search_url=search_url, search_text=query.text,
+        rebuilding=index.rebuilding() or page.unavailable,
+        recent=answers.recent_answers(db.session, 5) if page.total == 0 else [],
+        categories=answers.categories_with_counts(db.session) if page.total == 0 else [],
+    )
+    block = "results" if request.htmx.target == "results" else "content"
+    body = render("search/results.html", block=block, **context)
+    headers = {}
+    if wants_fragment():
+        # The address bar shows the search, not the "live" flag of the request.
+        headers["HX-Push-Url"] = search_url(query.text, page=number if number > 1 else None)
+    return body, 200, headers
+
+
+def _editor() -> None:
+    """Editors authenticate with the EDITOR_PASSWORD setting until accounts have roles."""
+    password = current_app.config.get("EDITOR_PASSWORD")
+    if not password:
+        abort(404)
+    given = request.authorization.password if request.authorization else ""
+    if not hmac.compare_digest((given or "").encode(), password.encode()):
+        raise Unauthorized(description="This page is for editors.",
+                           www_authenticate=WWWAuthenticate("basic", {"realm": "Plumb editors"}))
+
+
+@bp.get("/search/gaps")
+def search_gaps():
+    _editor()
+    return render("search/gaps.html", gaps=gaps.top(db.session))

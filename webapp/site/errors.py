@@ -10,6 +10,7 @@ from webapp.rendering import render
 
 TITLES = {
     400: "That request did not make sense to us",
+    401: "Please sign in",
     404: "Page not found",
     405: "That action is not allowed here",
     413: "That request is too large",

@@ -1,0 +1,293 @@
+"""Search as readers use it: relevance, operators, facets, snippets, corrections, odd input."""
+import datetime as dt
+import html
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from tests.answer_files import answer
+from tests.conftest import HTMX
+from tests.pages import get, links, part, result_links, text_of
+from webapp.answers.models import Question
+from webapp.content.importer import import_folder
+from webapp.extensions import db
+from webapp.search.models import SearchGap
+
+SKY = "/q/why-is-the-sky-blue"
+
+
+def search(client, q, **params):
+    response = client.get("/search", query_string={"q": q, **params})
+    assert response.status_code == 200, response.status_code
+    return text_of(response)
+
+
+def count_of(page: str) -> int:
+    match = re.search(r'result-count" role="status">\s*([\d,]+) result', page)
+    return int(match.group(1).replace(",", "")) if match else 0
+
+
+# --- relevance on the demo content --------------------------------------------------------
+
+RELEVANCE = [
+    # the reader's words -> the answer that must be in the top 3
+    ("does lightning hit the same spot twice", "/q/lightning-same-place-twice"),
+    ("can astronauts see the great wall of china", "/q/great-wall-visible-from-space"),
+    ("why is the sky blue", SKY),
+    ("sky colour scattering", SKY),
+    ("Rayleigh scattering", SKY),
+    ("is msg unhealthy", "/q/msg-bad-for-you"),
+    ("goldfish memory", "/q/goldfish-memory"),
+    ("how short was Napoleon", "/q/napoleon-short"),
+    ("vikings horns", "/q/vikings-horned-helmets"),
+    ("incognito private browsing", "/q/incognito-mode-anonymous"),
+    ("charging phone all night battery damage", "/q/phone-charging-overnight"),
+    ("do microwaves make food radioactive", "/q/microwaves-radioactive-food"),
+    ("knuckle cracking", "/q/cracking-knuckles-arthritis"),
+    ("einstein maths", "/q/einstein-failed-math"),
+    ("camel hump water", "/q/camels-store-water"),
+]
+
+
+@pytest.mark.parametrize("q, expected", RELEVANCE, ids=[q for q, _ in RELEVANCE])
+def test_the_expected_answer_is_in_the_top_three(demo, client, q, expected):
+    assert expected in result_links(search(client, q))[:3]
+
+
+@pytest.mark.parametrize("typo, fixed, expected", [
+    ("lightening", "lightning", "/q/lightning-same-place-twice"),
+    ("goldfsh memory", "goldfish memory", "/q/goldfish-memory"),
+    ("vikngs", "vikings", "/q/vikings-horned-helmets"),
+])
+def test_a_typo_gets_a_did_you_mean_that_finds_the_answer(demo, client, typo, fixed, expected):
+    page = search(client, typo)
+    suggestion = part(page, '<p class="did-you-mean">', "</p>")
+    assert (f"/search?q={fixed.replace(' ', '+')}", fixed) in links(suggestion)
+    assert expected in result_links(search(client, fixed))[:3]
+
+
+def test_no_did_you_mean_when_the_words_are_known(demo, client):
+    assert "Did you mean" not in search(client, "lightning")
+
+
+def test_documents_with_all_words_rank_above_those_with_some(demo, client):
+    results = result_links(search(client, "sky violet"))
+    assert results[0] == SKY and len(results) > 1  # others have one of the words
+
+
+def test_a_quoted_phrase_must_appear_as_written(demo, client):
+    assert result_links(search(client, '"same place"')) == ["/q/lightning-same-place-twice"]
+
+
+def test_search_marks_the_matched_words_in_question_and_snippet(demo, client):
+    page = search(client, "rayleigh")
+    first = part(page, '<li class="hit">', "</li>")
+    assert "<mark>Rayleigh</mark>" in first
+
+
+# --- operators and filters -----------------------------------------------------------------
+
+class Facts:
+    """What a test needs to know of a question, read while the session is open."""
+
+    def __init__(self, question):
+        self.category = question.category.slug if question.category else None
+        self.checked_on = question.checked_on
+        self.urls = [s.url for s in question.sources]
+
+
+def questions(app, *where):
+    with app.app_context():
+        return {f"/q/{q.slug}": Facts(q) for q in db.session.scalars(select(Question).where(*where))}
+
+
+def test_category_operator_keeps_to_one_category(demo, client):
+    found = result_links(search(client, "category:health"))
+    health = {slug for slug, q in questions(demo).items() if q.category == "health"}
+    assert set(found) == health and len(found) == 5
+
+
+def test_is_unanswered_lists_the_unanswered_questions(demo, client):
+    page = search(client, "is:unanswered")
+    assert count_of(page) == len(questions(demo, Question.status == "unanswered")) == 20
+
+
+def test_checked_operator_takes_a_date_range(demo, client):
+    in_2024 = {s for s, q in questions(demo).items() if q.checked_on and q.checked_on.year == 2024}
+    assert set(result_links(search(client, "checked:2024"))) == in_2024 and len(in_2024) == 4
+    assert set(result_links(search(client, "checked:2024-01..2024-06"))) == {
+        s for s, q in questions(demo).items() if q.checked_on and dt.date(2024, 1, 1) <= q.checked_on <= dt.date(2024, 6, 30)
+    }
+
+
+def test_cites_operator_finds_answers_citing_a_site(demo, client):
+    found = set(result_links(search(client, "cites:nasa.gov")))
+    citing = {s for s, q in questions(demo).items() if any("nasa.gov" in url for url in q.urls)}
+    assert found == citing and found
+
+
+def test_an_operator_we_cannot_read_is_explained_not_fatal(demo, client):
+    page = search(client, "checked:someday sky")
+    assert "checked: takes dates" in page
+    assert SKY in result_links(page)
+
+
+def test_syntax_that_is_not_ours_is_read_as_words(demo, client):
+    assert SKY in result_links(search(client, "title:sky* (blue"))[:3]
+
+
+# --- facets, sorting, paging ---------------------------------------------------------------
+
+def facet_links(page: str) -> dict[str, str]:
+    return {text: href for href, text in links(part(page, '<aside class="facets"', "</aside>"))}
+
+
+def test_facet_counts_add_up_and_a_facet_narrows_the_results(demo, client):
+    page = search(client, "water")
+    total = count_of(page)
+    facets = facet_links(page)
+    counts = {re.sub(r"\s*\(\d+\)$", "", k): int(re.search(r"\((\d+)\)$", k).group(1))
+              for k in facets if re.search(r"\(\d+\)$", k)}
+    assert counts["Answered"] + counts.get("Not answered yet", 0) == total
+    # Unanswered questions made from related links have no category yet.
+    by_category = sum(n for name, n in counts.items() if name not in ("Answered", "Not answered yet"))
+    assert by_category == counts["Answered"]
+    food = next(href for text, href in facets.items() if text.startswith("Food"))
+    narrowed = text_of(client.get(food))
+    assert count_of(narrowed) == counts["Food"]
+    assert 'aria-current="true"' in part(narrowed, '<aside class="facets"', "</aside>")
+
+
+def test_status_filter_and_newest_first(demo, client):
+    page = search(client, "", status="answered", sort="newest")
+    dates = re.findall(r'checked <time datetime="([\d-]+)"', part(page, '<ol class="hits"', "</ol>"))
+    assert dates == sorted(dates, reverse=True) and len(dates) == 10
+    assert "not answered yet" not in part(page, '<ol class="hits"', "</ol>")
+
+
+def test_results_come_in_pages(demo, client):
+    first, second = search(client, "is:answered"), search(client, "is:answered", page=2)
+    assert count_of(first) == 30
+    assert len(result_links(first)) == len(result_links(second)) == 10
+    assert not set(result_links(first)) & set(result_links(second))
+    assert 'rel="next"' in first and 'rel="prev"' in second
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"status": "maybe"}, "'answered' or 'unanswered'"),
+    ({"category": "Not A Slug!"}, "category name"),
+    ({"sort": "random"}, "'relevance' or 'newest'"),
+    ({"page": "0"}, "whole number"),
+    ({"page": "abc"}, "whole number"),
+])
+def test_bad_filters_are_a_clear_400(demo, client, params, message):
+    response = client.get("/search", query_string={"q": "sky", **params})
+    assert response.status_code == 400
+    assert message in html.unescape(text_of(response))
+
+
+# --- page and fragment ----------------------------------------------------------------------
+
+def test_search_is_a_full_page_with_the_query_in_the_box(demo, client):
+    page = search(client, "sky")
+    assert "<html" in page and 'name="q" value="sky"' in page
+    assert re.search(r'<input type="search" id="site-search"', page)
+    assert '<label for="site-search"' in page
+
+
+def test_typing_in_the_header_replaces_the_main_content(demo, client):
+    response = client.get("/search?q=sky&live=1", headers={**HTMX, "HX-Target": "main"})
+    page = text_of(response)
+    assert "<html" not in page and page.lstrip().startswith("<h1>")
+    assert SKY in result_links(page)
+    assert response.headers["HX-Push-Url"] == "/search?q=sky"  # no "live" in the address bar
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_a_facet_swaps_only_the_results(demo, client):
+    response = client.get("/search?q=sky&category=science", headers={**HTMX, "HX-Target": "results"})
+    page = text_of(response)
+    assert page.lstrip().startswith('<section id="results"')
+    assert response.headers["HX-Push-Url"] == "/search?q=sky&category=science"
+
+
+def test_an_empty_search_explains_what_to_type(demo, client):
+    page = search(client, "")
+    assert "Type a question or a few words" in page and "is:unanswered" in page
+    assert result_links(page) == []
+
+
+def test_a_long_search_is_cut_and_says_so(demo, client):
+    page = search(client, "sky " * 2500)
+    assert "Your search was long, so we used its first" in page
+    assert SKY in result_links(page)
+
+
+# --- zero results and the gap list ----------------------------------------------------------
+
+def gap_rows(app):
+    with app.app_context():
+        return {g.query: g.count for g in db.session.scalars(select(SearchGap))}
+
+
+def test_zero_results_page_helps_and_records_the_gap(demo, client):
+    page = search(client, "Quantum   Knitting ")
+    assert count_of(page) == 0
+    assert "Recently checked answers" in page and "Browse by category" in page
+    search(client, "quantum knitting")
+    assert gap_rows(demo) == {"quantum knitting": 2}
+
+
+def test_typing_does_not_record_gaps_and_personal_data_is_dropped(demo, client):
+    search(client, "quantu", live="1")
+    search(client, "xylophones 0123456789 bob@qq.zz kazoos")
+    assert gap_rows(demo) == {"xylophones kazoos": 1}
+
+
+def test_gaps_page_is_for_editors_only(demo, client, runner):
+    search(client, "quokka plimsolls")
+    assert client.get("/search/gaps").status_code == 404  # no editor password set: no page
+    demo.config["EDITOR_PASSWORD"] = "correct horse"
+    assert client.get("/search/gaps").status_code == 401
+    assert client.get("/search/gaps", auth=("editor", "wrong")).status_code == 401
+    page = client.get("/search/gaps", auth=("editor", "correct horse"))
+    assert page.status_code == 200 and "quokka plimsolls" in text_of(page)
+    assert "quokka plimsolls" in runner.invoke(args=["search", "gaps"]).output
+
+
+# --- text the index must treat with care ----------------------------------------------------
+
+def test_accents_are_folded_and_markup_in_content_is_escaped(app, client, content_dir):
+    (content_dir / "cortes.md").write_text(answer("cortes", "Did Hernán Cortés burn his <b>ships</b>?"))
+    with app.app_context():
+        import_folder(db.session, content_dir)
+    for q in ("Cortes", "Cortés", "hernan"):
+        assert result_links(search(client, q)) == ["/q/cortes"], q
+    page = search(client, "ships")
+    assert "&lt;b&gt;<mark>ships</mark>&lt;/b&gt;" in page
+    assert "<b>ships" not in page
+
+
+ODD_QUERIES = ["", "   ", "x" * 10_000, "\x00\x01\x1b[31m\x7f", "😀", "%", "_", "\\", "%_%", "' OR 1=1 --",
+               "<script>alert(1)</script>", "\u202eevil", "a " * 500, '"', '""', '"unbalanced', "*", "?", "field:",
+               "category:", "checked:9999-99", "checked:..", "is:", "cites:", "NOT", "AND OR", "(((", "~2", "^3"]
+
+
+@pytest.mark.parametrize("q", ODD_QUERIES, ids=range(len(ODD_QUERIES)))
+@pytest.mark.parametrize("fragment", [False, True])
+def test_any_query_gives_results_or_a_message(demo, client, q, fragment):
+    response = get(client, "/search", fragment, query_string={"q": q})
+    assert response.status_code == 200
+    assert '<section id="results"' in text_of(response)
+    assert "<script>alert" not in text_of(response)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(q=st.text(max_size=300))
+def test_no_query_string_makes_search_fail(demo, client, q):
+    response = client.get("/search", query_string={"q": q, "live": "1"})
+    assert response.status_code == 200
+    assert "<script" not in part(text_of(response), '<section id="results"')

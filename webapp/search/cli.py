@@ -1,0 +1,77 @@
+"""`flask search sync | rebuild | check | optimize | gaps`."""
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from webapp.answers.models import Question
+from webapp.extensions import db
+from webapp.search import gaps, sync
+
+search_cli = AppGroup("search", help="Keep the search index true to the database.")
+
+
+def _index():
+    return current_app.extensions["search_index"]
+
+
+@search_cli.command("sync")
+def sync_command() -> None:
+    """Apply the outbox: every change not yet in the index."""
+    result = sync.drain(_index(), db.engine)
+    if result.rebuilt:
+        click.echo("the index was missing or unreadable: rebuilt from the database")
+    click.echo(f"applied {result.applied} change(s)")
+    if result.busy:
+        click.echo("the index is locked by another writer; run sync again", err=True)
+        sys.exit(1)
+
+
+@search_cli.command("rebuild")
+@click.option("--procs", type=int, default=min(2, os.cpu_count() or 1), show_default=True,
+              help="Indexing processes (Whoosh's multiprocessing writer).")
+def rebuild_command(procs: int) -> None:
+    """Re-index every question from the database, with a progress bar."""
+    total = db.session.scalar(select(func.count()).select_from(Question)) or 0
+    with click.progressbar(length=total, label="Indexing", file=sys.stderr) as bar:
+        count = sync.rebuild(_index(), db.engine, procs=procs, progress=bar.update)
+    click.echo(f"indexed {count} questions")
+
+
+@search_cli.command("check")
+def check_command() -> None:
+    """Report documents missing from, extra in, or stale in the index; exit 1 on drift."""
+    drift = sync.check(_index(), db.engine)
+    for kind in ("missing", "extra", "stale"):
+        slugs = getattr(drift, kind)
+        if slugs:
+            shown = ", ".join(slugs[:10]) + (f" and {len(slugs) - 10} more" if len(slugs) > 10 else "")
+            click.echo(f"{kind}: {len(slugs)} ({shown})")
+    if drift.clean:
+        click.echo("the index matches the database")
+    else:
+        click.echo("drift found: run `flask search sync`, or `flask search rebuild`", err=True)
+        sys.exit(1)
+
+
+@search_cli.command("optimize")
+def optimize_command() -> None:
+    """Merge the index's segments into one (offline: it rewrites the index)."""
+    sync.optimize(_index())
+    click.echo("optimized")
+
+
+@search_cli.command("gaps")
+@click.option("--limit", type=int, default=50, show_default=True)
+def gaps_command(limit: int) -> None:
+    """Searches that found nothing, most frequent first."""
+    rows = gaps.top(db.session, limit)
+    if not rows:
+        click.echo("no gaps recorded")
+    for gap in rows:
+        click.echo(f"{gap.count:6d}  {gap.last_seen:%Y-%m-%d}  {gap.query}")

@@ -1,0 +1,222 @@
+"""Keeping the index true to the database: the outbox, draining it, rebuilding, checking.
+
+The database is the truth. A change to a question writes an outbox row in the same
+transaction; after commit the outbox is drained into Whoosh under the index lock. The
+documents are read from the database *inside* the lock, so whichever process drains
+last writes the latest committed state. Rows are deleted only after the index commit:
+a crash in between re-applies them, which is harmless (updates are idempotent)."""
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy import delete, event, func, insert, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+from whoosh.index import LockError
+from whoosh.writing import CLEAR
+
+from webapp.answers.models import Category, Question, Section, Source
+from webapp.search.documents import all_documents, documents_for
+from webapp.search.index import MARKER, IndexUnavailable, SearchIndex
+from webapp.search.models import SearchOutbox
+
+log = logging.getLogger(__name__)
+BATCH = 500
+PENDING = "search_pending_ids"
+
+
+# --- writing outbox rows in the changing transaction -------------------------------------
+
+def _touched_question_ids(session: Session) -> set[int]:
+    ids: set[int] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Question) and obj.id is not None:
+            ids.add(obj.id)
+        elif isinstance(obj, Section | Source) and obj.question_id is not None:
+            ids.add(obj.question_id)
+        elif isinstance(obj, Category) and obj in session.dirty and obj.id is not None:
+            ids.update(session.connection().scalars(select(Question.id).where(Question.category_id == obj.id)))
+    return ids
+
+
+def _after_flush(session: Session, _context) -> None:
+    pending: set[int] = session.info.setdefault(PENDING, set())
+    new = _touched_question_ids(session) - pending
+    if new:
+        # Core on the session's own connection: same transaction, no nested flush.
+        session.connection().execute(insert(SearchOutbox), [{"question_id": i} for i in sorted(new)])
+        pending.update(new)
+
+
+def _after_commit(session: Session) -> None:
+    if not session.info.pop(PENDING, None):
+        return
+    app = current_app._get_current_object() if current_app else None
+    if app is None or not app.config.get("SEARCH_DRAIN_ON_COMMIT", True):
+        return
+    try:
+        drain(app.extensions["search_index"], session.get_bind())
+    except Exception:  # the rows stay in the outbox; the next drain applies them
+        log.exception("search outbox drain failed; it will be retried")
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(PENDING, None)
+
+
+def listen(session_class: type[Session]) -> None:
+    if not event.contains(session_class, "after_flush", _after_flush):
+        event.listen(session_class, "after_flush", _after_flush)
+        event.listen(session_class, "after_commit", _after_commit)
+        event.listen(session_class, "after_soft_rollback", lambda s, _t: _after_rollback(s))
+
+
+def enqueue_all(session: Session) -> int:
+    """Put every question in the outbox (after a bulk load that bypassed the ORM)."""
+    ids = session.scalars(select(Question.id)).all()
+    for start in range(0, len(ids), 5000):
+        session.execute(insert(SearchOutbox), [{"question_id": i} for i in ids[start : start + 5000]])
+    return len(ids)
+
+
+# --- draining --------------------------------------------------------------------------
+
+@dataclass
+class DrainResult:
+    applied: int = 0
+    busy: bool = False
+    rebuilt: bool = False
+
+
+def _drain_batch(index: SearchIndex, engine: Engine) -> int | None:
+    """Apply one batch; the number applied, 0 if the outbox is empty, None if locked."""
+    ix = index.open()
+    try:
+        writer = ix.writer(timeout=index.lock_timeout)
+    except LockError:
+        return None
+    try:
+        with Session(engine) as session:
+            rows = session.execute(
+                select(SearchOutbox.id, SearchOutbox.question_id).order_by(SearchOutbox.id).limit(BATCH)
+            ).all()
+            if not rows:
+                writer.cancel()
+                return 0
+            ids = {question_id for _, question_id in rows}
+            docs = documents_for(session, ids)
+            for question_id in sorted(ids):
+                if question_id in docs:
+                    writer.update_document(**docs[question_id])
+                else:
+                    writer.delete_by_term("id", str(question_id))
+            writer.commit(merge=False)
+            session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_([row_id for row_id, _ in rows])))
+            session.commit()
+            return len(ids)
+    except BaseException:
+        if not writer.is_closed:
+            writer.cancel()
+        raise
+
+
+def drain(index: SearchIndex, engine: Engine) -> DrainResult:
+    """Apply the whole outbox; a missing index is rebuilt, a busy lock leaves rows for later."""
+    result = DrainResult()
+    while True:
+        try:
+            applied = _drain_batch(index, engine)
+        except IndexUnavailable:
+            if index.rebuilding():
+                result.busy = True
+                return result
+            rebuild(index, engine)
+            result.rebuilt = True
+            return result
+        if applied is None:
+            result.busy = True
+            return result
+        if applied == 0:
+            return result
+        result.applied += applied
+
+
+# --- rebuilding --------------------------------------------------------------------------
+
+def _fresh(index: SearchIndex):
+    """An index to rebuild into: the current one if readable, else a clean new one."""
+    try:
+        return index.open()
+    except IndexUnavailable:
+        if index.path.exists():
+            for child in index.path.iterdir():
+                if child.name not in (MARKER, "README.md"):
+                    shutil.rmtree(child) if child.is_dir() else child.unlink()
+        return index.create()
+
+
+def rebuild(index: SearchIndex, engine: Engine, procs: int = 1,
+            progress: Callable[[int], None] | None = None) -> int:
+    """Index every question from the database; readers keep the old index until commit."""
+    index.mark_rebuilding()
+    try:
+        ix = _fresh(index)
+        with Session(engine) as session:
+            # Outbox rows up to here are covered by this rebuild; later ones are not.
+            high = session.scalar(select(func.max(SearchOutbox.id))) or 0
+            writer = ix.writer(procs=procs, multisegment=procs > 1, timeout=60.0)
+            count = 0
+            try:
+                for doc in all_documents(session):
+                    writer.add_document(**doc)
+                    count += 1
+                    if progress:
+                        progress(1)
+                writer.commit(mergetype=CLEAR)
+            except BaseException:
+                writer.cancel()
+                raise
+            session.execute(delete(SearchOutbox).where(SearchOutbox.id <= high))
+            session.commit()
+        return count
+    finally:
+        index.clear_rebuilding()
+
+
+def optimize(index: SearchIndex) -> None:
+    """Merge all segments into one: an offline job, as it rewrites the whole index."""
+    writer = index.open().writer(timeout=60.0)
+    writer.commit(optimize=True)
+
+
+# --- checking ----------------------------------------------------------------------------
+
+@dataclass
+class Drift:
+    missing: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not (self.missing or self.extra or self.stale)
+
+
+def check(index: SearchIndex, engine: Engine) -> Drift:
+    """Compare every document's version in the index with the database's."""
+    drift = Drift()
+    with index.searcher() as searcher:
+        indexed = {fields["id"]: (fields.get("version"), fields.get("slug")) for fields in searcher.all_stored_fields()}
+    with Session(engine) as session:
+        for doc in all_documents(session):
+            version, _slug = indexed.pop(doc["id"], (None, None))
+            if version is None:
+                drift.missing.append(doc["slug"])
+            elif version != doc["version"]:
+                drift.stale.append(doc["slug"])
+    drift.extra = sorted(slug or f"id {doc_id}" for doc_id, (_v, slug) in indexed.items())
+    return drift
