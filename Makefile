@@ -43,6 +43,7 @@ migrate: setup
 
 demo: migrate
 	$(FLASK) content import content/demo
+	$(FLASK) search sync
 
 test: setup lint test-sqlite test-postgres
 

@@ -199,3 +199,16 @@ def test_incremental_updates_do_not_merge_segments(demo):
     assert len(after) == before + 2  # one small segment per commit, merged offline
     with index.searcher() as searcher:
         assert searcher.search(Term("slug", SKY)).scored_length() == 1
+
+
+def test_an_index_with_an_older_schema_is_rebuilt(demo, client, runner):
+    from whoosh.fields import ID, Schema
+    from whoosh.filedb.filestore import FileStorage
+
+    index = demo.extensions["search_index"]
+    index.forget_searcher()
+    FileStorage(str(index.path)).create_index(Schema(id=ID(unique=True, stored=True)))  # an old layout
+    assert not index.usable()
+    result = runner.invoke(args=["search", "sync"])
+    assert result.exit_code == 0 and "rebuilt from the database" in result.output
+    assert found(client, "rayleigh") == [f"/q/{SKY}"]

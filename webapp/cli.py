@@ -1,12 +1,44 @@
 """Registers the feature command groups with `flask`."""
 from __future__ import annotations
 
-from flask import Flask
+import os
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from webapp.answers.models import Question
+from webapp.content import synth
+from webapp.extensions import db
+from webapp.search import sync
 
 from webapp.content.cli import content_cli
 from webapp.search.cli import search_cli
 
 
+demo_cli = AppGroup("demo", help="Demo and benchmark data.")
+
+
+@demo_cli.command("synth")
+@click.option("--count", type=click.IntRange(1, 1_000_000), default=1000, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same corpus.")
+@click.option("--index/--no-index", default=True, show_default=True, help="Rebuild the search index afterwards.")
+def synth_command(count: int, seed: int, index: bool) -> None:
+    """Generate COUNT synthetic questions straight into the database."""
+    with click.progressbar(length=count, label="Generating", file=sys.stderr) as bar:
+        synth.generate(db.session, count, seed=seed, progress=bar.update)
+    click.echo(f"generated {count} questions")
+    if index:
+        total = db.session.scalar(select(func.count()).select_from(Question)) or 0
+        with click.progressbar(length=total, label="Indexing", file=sys.stderr) as bar:
+            indexed = sync.rebuild(current_app.extensions["search_index"], db.engine,
+                                   procs=min(2, os.cpu_count() or 1), progress=bar.update)
+        click.echo(f"indexed {indexed} questions")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(content_cli)
     app.cli.add_command(search_cli)
+    app.cli.add_command(demo_cli)

@@ -29,14 +29,17 @@ def document(question: Question) -> dict:
         "slug": question.slug,
         "question": question.text,
         "summary": summary,
-        "headings": headings,
-        "body": " ".join(to_plain_text(s.body) for s in question.sections),
-        "sources": " ".join(f"{s.title} {s.publisher or ''}" for s in question.sources),
+        "content": "\n".join([
+            summary, headings, *(to_plain_text(s.body) for s in question.sections),
+            *(f"{s.title} {s.publisher or ''}" for s in question.sources),
+        ]),
         "category": question.category.slug if question.category else "",
         "category_name": question.category.name if question.category else "",
         "status": question.status,
         "cites": ",".join(sorted({domain(s.url) for s in question.sources} - {""})),
-        "spell": f"{question.text} {summary} {headings}",
+        # Corrections come from questions and headings: the words readers search with,
+        # at a fraction of the indexing cost of the whole text.
+        "spell": f"{question.text} {headings}",
     }
     if question.checked_on:
         fields["checked_on"] = dt.datetime.combine(question.checked_on, dt.time())

@@ -4,7 +4,10 @@ from __future__ import annotations
 from markupsafe import Markup, escape
 from whoosh import highlight
 
+from webapp.search.schema import english_analyzer
+
 SNIPPET_CHARS = 220
+_ANALYZER = english_analyzer()
 
 
 class MarkFormatter(highlight.Formatter):
@@ -19,29 +22,25 @@ class MarkFormatter(highlight.Formatter):
         return f"<mark>{escape(highlight.get_text(text, token, replace))}</mark>"
 
 
-def configure(results) -> None:
-    results.formatter = MarkFormatter()
-    results.fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60)
+FORMATTER = MarkFormatter()
 
 
-def snippet(hit) -> Markup:
+def snippet(summary: str, terms: set[str]) -> Markup:
     """The best-matching part of the summary, or its beginning where nothing matched."""
-    marked = hit.highlights("summary", top=2)
-    if marked:
-        return Markup(marked)
-    summary = hit.get("summary", "")
+    if terms:
+        fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60)
+        marked = highlight.highlight(summary, terms, _ANALYZER, fragmenter, FORMATTER, top=2)
+        if marked:
+            return Markup(marked)
     if len(summary) > SNIPPET_CHARS:
         summary = summary[:SNIPPET_CHARS].rsplit(" ", 1)[0] + "…"
     return Markup(escape(summary))
 
 
-def question(hit) -> Markup:
+def question(text: str, terms: set[str]) -> Markup:
     """The question with its matched words marked."""
-    results = hit.results
-    fragmenter = results.fragmenter
-    results.fragmenter = highlight.WholeFragmenter()
-    try:
-        marked = hit.highlights("question")
-    finally:
-        results.fragmenter = fragmenter
-    return Markup(marked) if marked else Markup(escape(hit["question"]))
+    if terms:
+        marked = highlight.highlight(text, terms, _ANALYZER, highlight.WholeFragmenter(), FORMATTER)
+        if marked:
+            return Markup(marked)
+    return Markup(escape(text))

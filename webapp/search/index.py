@@ -16,6 +16,7 @@ from whoosh.searching import Searcher
 from webapp.search.schema import make_schema
 
 MARKER = "REBUILDING"
+SCHEMA_FIELDS = sorted(make_schema().names())
 
 
 class IndexUnavailable(RuntimeError):
@@ -34,11 +35,15 @@ class SearchIndex:
 
     def open(self) -> Index:
         try:
-            return self._storage().open_index()
+            ix = self._storage().open_index()
         except (EmptyIndexError, FileNotFoundError):
             raise IndexUnavailable(f"no search index in {self.path}") from None
         except Exception as error:  # a truncated or corrupted TOC, a bad pickle, …
             raise IndexUnavailable(f"the search index in {self.path} cannot be read: {error!r}") from None
+        if sorted(ix.schema.names()) != SCHEMA_FIELDS:
+            # Written by an older version of Plumb: rebuild rather than search it wrongly.
+            raise IndexUnavailable(f"the search index in {self.path} has an older schema")
+        return ix
 
     def create(self) -> Index:
         self.path.mkdir(parents=True, exist_ok=True)

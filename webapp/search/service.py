@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from whoosh import sorting
+from whoosh.query import Term
 
 from webapp.answers.models import Category
 from webapp.search import highlight
@@ -50,12 +50,17 @@ class SearchPage:
     unavailable: bool = False
 
 
-def _hit(hit) -> Hit:
+def _terms(whoosh_query) -> set[str]:
+    """The analysed words of the query (what the index matched), for highlighting."""
+    return {text.decode() if isinstance(text, bytes) else text for _field, text in whoosh_query.iter_all_terms()}
+
+
+def _hit(hit, terms: set[str]) -> Hit:
     checked = hit.get("checked_on")
     return Hit(
         slug=hit["slug"],
-        question=highlight.question(hit),
-        snippet=highlight.snippet(hit),
+        question=highlight.question(hit["question"], terms),
+        snippet=highlight.snippet(hit.get("summary", ""), terms),
         category=hit.get("category", ""),
         category_name=hit.get("category_name", ""),
         answered=hit.get("status") == "answered",
@@ -63,17 +68,28 @@ def _hit(hit) -> Hit:
     )
 
 
-def _facets(searcher, whoosh_query, query: ReaderQuery, names: dict[str, str]):
-    """Counts per category and per status for the words and operators (not the page's filters)."""
-    results = searcher.search(
-        whoosh_query, filter=filters(query), limit=1,
-        groupedby={"category": sorting.FieldFacet("category", maptype=sorting.Count),
-                   "status": sorting.FieldFacet("status", maptype=sorting.Count)},
-    )
-    categories = [Facet(slug, names.get(slug, slug), n) for slug, n in results.groups("category").items() if slug]
+def _value_sets(searcher, field: str) -> dict[str, frozenset[int]]:
+    """Document numbers per value of a facet field, kept for the searcher's lifetime."""
+    cache = searcher.__dict__.setdefault("_plumb_facets", {})
+    if field not in cache:
+        cache[field] = {
+            (v.decode() if isinstance(v, bytes) else v): frozenset(searcher.docs_for_query(Term(field, v)))
+            for v in searcher.lexicon(field)
+        }
+    return cache[field]
+
+
+def _docs(searcher, query) -> frozenset[int] | None:
+    return None if query is None else frozenset(searcher.docs_for_query(query))
+
+
+def _facets(searcher, matched: frozenset[int], names: dict[str, str]):
+    """Counts per category and per status among the documents the words and operators match."""
+    categories = [Facet(slug, names.get(slug, slug), n) for slug, docs in _value_sets(searcher, "category").items()
+                  if slug and (n := len(matched & docs))]
     categories.sort(key=lambda f: (-f.count, f.label))
     statuses = [Facet(s, "Answered" if s == "answered" else "Not answered yet", n)
-                for s, n in sorted(results.groups("status").items())]
+                for s, docs in sorted(_value_sets(searcher, "status").items()) if (n := len(matched & docs))]
     return categories, statuses
 
 
@@ -95,6 +111,22 @@ def _suggestion(searcher, query: ReaderQuery, flt) -> str | None:
     return WORD.sub(lambda m: fixes.get(m.group(0).lower(), m.group(0)), query.text)
 
 
+def _matching(searcher, whoosh_query, query: ReaderQuery) -> frozenset[int]:
+    """Documents matching the words and the operators: one pass, no scoring."""
+    matched = frozenset(searcher.docs_for_query(whoosh_query))
+    operators = _docs(searcher, filters(query))
+    return matched if operators is None else matched & operators
+
+
+def _page_filter(searcher, category: str | None, status: str | None) -> frozenset[int] | None:
+    sets = []
+    if category:
+        sets.append(_value_sets(searcher, "category").get(category, frozenset()))
+    if status:
+        sets.append(_value_sets(searcher, "status").get(status, frozenset()))
+    return frozenset.intersection(*sets) if sets else None
+
+
 def search(index: SearchIndex, session: Session, query: ReaderQuery, *, category: str | None = None,
            status: str | None = None, sort: str = "relevance", page: int = 1) -> SearchPage:
     result = SearchPage(query=query, page=page)
@@ -104,19 +136,20 @@ def search(index: SearchIndex, session: Session, query: ReaderQuery, *, category
     try:
         with index.searcher() as searcher:
             whoosh_query = text_query(query, searcher.schema)
-            flt = filters(query, category, status)
-            newest = sort == "newest" or not query.has_terms
-            results = searcher.search_page(
-                whoosh_query, page, pagelen=PAGE_SIZE, filter=flt,
-                sortedby="checked_on" if newest else None, reverse=newest,
-            )
-            highlight.configure(results.results)
-            result.total, result.page_count = results.total, max(1, results.pagecount)
-            result.page = min(page, result.page_count)
-            result.hits = [_hit(hit) for hit in results] if page <= results.pagecount else []
-            result.categories, result.statuses = _facets(searcher, whoosh_query, query, names)
+            matched = _matching(searcher, whoosh_query, query)
+            result.categories, result.statuses = _facets(searcher, matched, names)
+            chosen = _page_filter(searcher, category, status)
+            shown = matched if chosen is None else matched & chosen
+            result.total = len(shown)
+            result.page_count = max(1, -(-result.total // PAGE_SIZE))
+            if shown and page <= result.page_count:
+                newest = sort == "newest" or not query.has_terms
+                hits = searcher.search(whoosh_query, limit=page * PAGE_SIZE, filter=set(shown),
+                                       sortedby="checked_on" if newest else None, reverse=newest)
+                terms = _terms(whoosh_query)
+                result.hits = [_hit(hit, terms) for hit in hits[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]]
             if query.words:
-                result.suggestion = _suggestion(searcher, query, flt)
+                result.suggestion = _suggestion(searcher, query, filters(query))
     except IndexUnavailable:
         result.unavailable = True
     return result

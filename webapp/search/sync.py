@@ -148,7 +148,8 @@ def drain(index: SearchIndex, engine: Engine) -> DrainResult:
 # --- rebuilding --------------------------------------------------------------------------
 
 def _fresh(index: SearchIndex):
-    """An index to rebuild into: the current one if readable, else a clean new one."""
+    """An index to rebuild into: the current one if readable (and of this schema),
+    else a clean new one."""
     try:
         return index.open()
     except IndexUnavailable:
