@@ -11,6 +11,7 @@ interleaved, Whoosh and FTS5 alternating, so machine noise hits both alike."""
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import platform
 import random
@@ -89,7 +90,7 @@ def queries(session: Session, count: int, seed: int = 7) -> dict[str, list[tuple
             made[kind].append((" ".join(picked), picked))
         while True:
             sentence = [w.strip(".").lower() for w in rng.choice(texts).split() if not w.startswith("[")]
-            pairs = [(a, b) for a, b in zip(sentence, sentence[1:]) if a not in common and b not in common]
+            pairs = [(a, b) for a, b in itertools.pairwise(sentence) if a not in common and b not in common]
             if pairs:
                 break
         pair = list(rng.choice(pairs))
