@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from webapp import create_app
 from webapp.content.importer import import_folder
+from webapp.database import advance_sequences
 from webapp.extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,33 +72,46 @@ def import_demo(app) -> None:
         assert not report.rejected, report.rejected
 
 
+@dataclass
+class DemoTemplate:
+    folder: Path  # its plumb.db (SQLite) and search_index/
+    rows: dict[str, list[dict]] | None  # PostgreSQL: every table's rows, to insert again
+
+
 @pytest.fixture(scope="session")
-def demo_template(tmp_path_factory) -> Path | None:
-    """On SQLite, the demo imported (and indexed) once; each test gets a copy of the
-    database and the index, 30x faster than importing again."""
-    if os.environ.get("TEST_DATABASE_URL"):
-        return None
+def demo_template(tmp_path_factory) -> DemoTemplate:
+    """The demo imported and indexed once; each test gets a copy of the database and
+    the index, 30x faster than importing again."""
     folder = tmp_path_factory.mktemp("demo-template")
     template = make_app(folder)
     import_demo(template)
+    rows = None
     with template.app_context():
-        db.engine.dispose()  # checkpoints the WAL into the main file
-    return folder
+        if os.environ.get("TEST_DATABASE_URL"):
+            rows = {t.name: [dict(r._mapping) for r in db.session.execute(t.select())]
+                    for t in db.metadata.sorted_tables}
+        db.session.remove()
+        db.engine.dispose()  # SQLite: checkpoints the WAL into the main file
+    return DemoTemplate(folder, rows)
 
 
 @pytest.fixture
 def demo(app, demo_template, tmp_path):
     """The app with the demo content imported and indexed."""
-    if demo_template is None:
-        import_demo(app)
-        return app
     with app.app_context():
-        db.engine.dispose()
-    for suffix in ("-wal", "-shm"):
-        (tmp_path / f"plumb.db{suffix}").unlink(missing_ok=True)
-    shutil.copyfile(demo_template / "plumb.db", tmp_path / "plumb.db")
+        if demo_template.rows is None:
+            db.engine.dispose()
+            for suffix in ("-wal", "-shm"):
+                (tmp_path / f"plumb.db{suffix}").unlink(missing_ok=True)
+            shutil.copyfile(demo_template.folder / "plumb.db", tmp_path / "plumb.db")
+        else:
+            for table in db.metadata.sorted_tables:
+                if demo_template.rows[table.name]:
+                    db.session.execute(table.insert(), demo_template.rows[table.name])
+            db.session.commit()
+            advance_sequences(db.session, db.metadata.sorted_tables)
     shutil.rmtree(tmp_path / "search_index", ignore_errors=True)
-    shutil.copytree(demo_template / "search_index", tmp_path / "search_index")
+    shutil.copytree(demo_template.folder / "search_index", tmp_path / "search_index")
     app.extensions["search_index"].forget_searcher()
     return app
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
 from webapp.extensions import db
@@ -26,3 +26,15 @@ def configure(app: Flask) -> None:
         engine: Engine = db.engine
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
+
+
+def advance_sequences(session, tables) -> None:
+    """PostgreSQL: rows inserted with explicit ids do not move the id sequences; move
+    them past the highest id, so the next ORM insert does not collide."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for table in tables:
+        if "id" in table.c and table.c.id.autoincrement:
+            session.execute(text(f"select setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                                 f"coalesce((select max(id) from {table.name}), 1))"))
+    session.commit()

@@ -12,11 +12,12 @@ import itertools
 import random
 from collections.abc import Callable
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from webapp.answers.models import ANSWERED, UNANSWERED, Category, Question, RelatedLink, Section, Source
 from webapp.content.naming import text_key
+from webapp.database import advance_sequences
 
 SYLLABLES = ("ba be bi bo bu da de di do du fa fe fi fo ka ke ki ko ku la le li lo lu ma me mi mo mu "
              "na ne ni no nu pa pe pi po pu ra re ri ro ru sa se si so su ta te ti to tu va ve vi vo "
@@ -106,16 +107,5 @@ def generate(session: Session, count: int, seed: int = 1, progress: Callable[[in
         session.commit()
         if progress:
             progress(len(questions))
-    _advance_sequences(session)
+    advance_sequences(session, [m.__table__ for m in (Question, Section, Source, RelatedLink)])
     return count
-
-
-def _advance_sequences(session: Session) -> None:
-    """PostgreSQL: explicit ids do not move the id sequences; move them past the new rows."""
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    for model in (Question, Section, Source, RelatedLink):
-        table = model.__tablename__
-        session.execute(text(f"select setval(pg_get_serial_sequence('{table}', 'id'), "
-                             f"coalesce((select max(id) from {table}), 1))"))
-    session.commit()
