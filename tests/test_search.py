@@ -201,7 +201,8 @@ def test_search_is_a_full_page_with_the_query_in_the_box(demo, client):
 def test_typing_in_the_header_replaces_the_main_content(demo, client):
     response = client.get("/search?q=sky&live=1", headers={**HTMX, "HX-Target": "main"})
     page = text_of(response)
-    assert "<html" not in page and page.lstrip().startswith("<h1>")
+    assert "<html" not in page
+    assert page.lstrip().startswith("<title>sky — Search — Plumb</title>\n<h1>")  # the tab follows
     assert SKY in result_links(page)
     assert response.headers["HX-Push-Url"] == "/search?q=sky"  # no "live" in the address bar
     assert "HX-Request" in response.headers["Vary"]
@@ -210,7 +211,7 @@ def test_typing_in_the_header_replaces_the_main_content(demo, client):
 def test_a_facet_swaps_only_the_results(demo, client):
     response = client.get("/search?q=sky&category=science", headers={**HTMX, "HX-Target": "results"})
     page = text_of(response)
-    assert page.lstrip().startswith('<section id="results"')
+    assert page.lstrip().startswith('<title>sky — Search — Plumb</title>\n<section id="results"')
     assert response.headers["HX-Push-Url"] == "/search?q=sky&category=science"
 
 

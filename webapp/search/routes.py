@@ -51,6 +51,7 @@ def search():
         gaps.record(db.session, query)
     context = dict(
         page=page, query=query, choices=choices, search_url=search_url, search_text=query.text,
+        page_title=(f"{query.text} — " if query.text else "") + f"Search — {current_app.config['SITE_NAME']}",
         rebuilding=index.rebuilding() or page.unavailable,
         recent=answers.recent_answers(db.session, 5) if page.total == 0 else [],
         categories=answers.categories_with_counts(db.session) if page.total == 0 else [],
