@@ -212,3 +212,19 @@ def test_an_index_with_an_older_schema_is_rebuilt(demo, client, runner):
     result = runner.invoke(args=["search", "sync"])
     assert result.exit_code == 0 and "rebuilt from the database" in result.output
     assert found(client, "rayleigh") == [f"/q/{SKY}"]
+
+
+def test_a_request_never_rebuilds_a_missing_index_itself(demo, client, runner):
+    index = demo.extensions["search_index"]
+    index.forget_searcher()
+    for toc in index.path.glob("_MAIN_*.toc"):
+        toc.unlink()
+    with demo.test_request_context("/"):
+        question(SKY).summary = "About airships [1]."
+        db.session.commit()  # a reader's request: the change waits in the outbox
+        assert not index.usable()
+    assert outbox(demo) == 1
+    result = runner.invoke(args=["search", "sync"])
+    assert "rebuilt from the database" in result.output
+    assert outbox(demo) == 0
+    assert found(client, "airships") == [f"/q/{SKY}"]

@@ -12,7 +12,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flask import current_app
+from flask import current_app, has_request_context
 from sqlalchemy import delete, event, func, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -59,7 +59,8 @@ def _after_commit(session: Session) -> None:
     if app is None or not app.config.get("SEARCH_DRAIN_ON_COMMIT", True):
         return
     try:
-        drain(app.extensions["search_index"], session.get_bind())
+        # Never a full rebuild inside someone's request: start-up or `sync` does that.
+        drain(app.extensions["search_index"], session.get_bind(), rebuild_missing=not has_request_context())
     except Exception:  # the rows stay in the outbox; the next drain applies them
         log.exception("search outbox drain failed; it will be retried")
 
@@ -124,14 +125,14 @@ def _drain_batch(index: SearchIndex, engine: Engine) -> int | None:
         raise
 
 
-def drain(index: SearchIndex, engine: Engine) -> DrainResult:
+def drain(index: SearchIndex, engine: Engine, rebuild_missing: bool = True) -> DrainResult:
     """Apply the whole outbox; a missing index is rebuilt, a busy lock leaves rows for later."""
     result = DrainResult()
     while True:
         try:
             applied = _drain_batch(index, engine)
         except IndexUnavailable:
-            if index.rebuilding():
+            if index.rebuilding() or not rebuild_missing:
                 result.busy = True
                 return result
             rebuild(index, engine)
