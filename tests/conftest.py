@@ -15,6 +15,7 @@ from webapp import create_app
 from webapp.content.importer import import_folder
 from webapp.database import advance_sequences
 from webapp.extensions import db
+from webapp.graph import suggestions
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "content" / "demo"
@@ -67,9 +68,11 @@ def runner(app):
 
 
 def import_demo(app) -> None:
+    """What `flask content import content/demo` does: import, then suggest related questions."""
     with app.app_context():
         report = import_folder(db.session, DEMO)
         assert not report.rejected, report.rejected
+        suggestions.refresh(db.session, app.extensions["search_index"])
 
 
 @dataclass

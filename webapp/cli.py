@@ -15,6 +15,7 @@ from webapp.extensions import db
 from webapp.search import sync
 
 from webapp.content.cli import content_cli
+from webapp.graph.cli import graph_cli
 from webapp.search.cli import search_cli
 
 
@@ -42,3 +43,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(content_cli)
     app.cli.add_command(search_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(graph_cli)

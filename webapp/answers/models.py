@@ -20,6 +20,8 @@ from webapp.extensions import db
 
 ANSWERED = "answered"
 UNANSWERED = "unanswered"
+CURATED = "curated"  # a related link written in a content file
+SUGGESTED = "suggested"  # computed from the text to fill "Want to dive deeper?"
 
 
 def utcnow() -> dt.datetime:
@@ -77,6 +79,10 @@ class Question(db.Model):
     def answered(self) -> bool:
         return self.status == ANSWERED
 
+    @property
+    def curated_links(self) -> list[RelatedLink]:
+        return [link for link in self.links if link.kind == CURATED]
+
 
 class Section(db.Model):
     __tablename__ = "section"
@@ -113,6 +119,7 @@ class RelatedLink(db.Model):
     __table_args__ = (
         UniqueConstraint("from_id", "to_id"),
         CheckConstraint("from_id <> to_id", name="related_not_self"),
+        CheckConstraint("kind in ('curated', 'suggested')", name="related_kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -121,6 +128,7 @@ class RelatedLink(db.Model):
     position: Mapped[int] = mapped_column(Integer)
     # The plain question text the file used, or None where it named a slug.
     written_as: Mapped[str | None] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(12), default=CURATED, server_default=CURATED)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
 
     from_question: Mapped[Question] = relationship(foreign_keys=[from_id], back_populates="links")

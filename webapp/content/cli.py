@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 from webapp.content.exporter import export_folder, exportable_count
 from webapp.content.importer import answer_files, import_folder
 from webapp.extensions import db
+from webapp.graph.cli import refresh_with_progress
 
 content_cli = AppGroup("content", help="Import and export answer files (Markdown).")
 
@@ -32,6 +33,9 @@ def import_command(directory: str) -> None:
     for message in report.rejected:
         click.echo(f"rejected {message}", err=True)
     click.echo(report.summary())
+    if report.created or report.updated:
+        # New text changes which questions are alike, so every answer's suggestions may move.
+        refresh_with_progress()
     if report.rejected:
         sys.exit(1)
 

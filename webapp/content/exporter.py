@@ -34,7 +34,7 @@ def _front_matter(question: Question) -> dict:
                                 ("published", s.published)) if v is not None}
             for s in question.sources
         ],
-        "related": [_related_entry(link) for link in question.links],
+        "related": [_related_entry(link) for link in question.curated_links],
     }
     keys = (question.file_keys or "question,slug,category,checked_on,sources,related").split(",")
     return {key: values[key] for key in keys if key in values}

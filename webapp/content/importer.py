@@ -178,6 +178,7 @@ class _Writer:
         return question
 
     def write_links(self, question: Question, answer: AnswerFile) -> None:
+        # Suggested links go too: they are computed again after the import.
         self.session.execute(delete(RelatedLink).where(RelatedLink.from_id == question.id))
         self.session.expire(question, ["links"])
         for position, entry in enumerate(answer.related, start=1):

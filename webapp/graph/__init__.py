@@ -1,0 +1,1 @@
+"""Questions linked to questions: related links, suggestions, and the graph around them."""
