@@ -8,7 +8,7 @@ from flask import Flask
 
 from webapp import config, database
 from webapp.converters import SlugConverter
-from webapp.extensions import csrf, db, htmx, migrate
+from webapp.extensions import csrf, db, htmx, limiter, migrate
 
 MIGRATIONS = config.ROOT / "migrations"
 
@@ -40,6 +40,7 @@ def _extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     csrf.init_app(app)
     htmx.init_app(app)
+    limiter.init_app(app)
     database.configure(app)
     _search(app)
 
@@ -57,11 +58,12 @@ def _search(app: Flask) -> None:
 
 def _blueprints(app: Flask) -> None:
     from webapp.answers.routes import bp as answers
+    from webapp.graph.routes import bp as graph
     from webapp.search.routes import bp as search
     from webapp.site import errors, headers
     from webapp.site.routes import bp as site
 
-    for blueprint in (answers, search, site):
+    for blueprint in (answers, graph, search, site):
         app.register_blueprint(blueprint)
     errors.register(app)
     headers.register(app)

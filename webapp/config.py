@@ -57,6 +57,7 @@ def from_environment() -> dict:
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "PAGE_SIZE": 10,
+        "ANSWER_REQUEST_LIMIT": os.environ.get("ANSWER_REQUEST_LIMIT", "10 per minute;100 per day"),
         "OUTDATED_AFTER_MONTHS": 12,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
     }

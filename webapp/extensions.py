@@ -1,6 +1,8 @@
 """Extensions are created here and bound to the app in the factory."""
 from __future__ import annotations
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -16,3 +18,5 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 htmx = Htmx()
+# Storage comes from RATELIMIT_STORAGE_URI: Redis (shared by workers) or memory.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -8,6 +8,10 @@ from flask import Blueprint, abort, current_app, url_for
 from webapp.answers import metadata, service
 from webapp.content.markdown import to_html
 from webapp.extensions import db
+from webapp.graph import requests
+from webapp.graph.readers import reader_key
+from webapp.search import service as search_service
+from webapp.search.query import parse as parse_query
 from webapp.pagination import page_number
 from webapp.rendering import render
 
@@ -55,7 +59,9 @@ def question(slug: str):
         linked_from=service.linked_from(db.session, found),
     )
     if not found.answered:
-        return render("answers/unanswered.html", **context)
+        widget = requests.widget(db.session, found, reader_key())
+        return render("answers/unanswered.html", similar=_similar_answers(found),
+                      request_count=widget["request_count"], requested=widget["requested"], **context)
     sources = service.source_refs(found)
     return render(
         "answers/question.html",
@@ -68,6 +74,13 @@ def question(slug: str):
 
 
 # A bound on the number keeps absurd values a 404 instead of an integer overflow.
+def _similar_answers(question, limit: int = 5):
+    """The best search results for an unanswered question's text, answered ones only."""
+    page = search_service.search(current_app.extensions["search_index"], db.session,
+                                 parse_query(question.text), status="answered")
+    return page.hits[:limit]
+
+
 @bp.get("/q/<slug:slug>/sections/<int(min=1, max=999):position>")
 def section(slug: str, position: int):
     found = service.section_of(db.session, slug, position)

@@ -13,6 +13,7 @@ TITLES = {
     401: "Please sign in",
     404: "Page not found",
     405: "That action is not allowed here",
+    409: "That has been done already",
     413: "That request is too large",
     429: "Too many requests",
     500: "Something went wrong on our side",

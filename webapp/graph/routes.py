@@ -1,0 +1,41 @@
+"""Asking for an answer, and the list of the most-requested questions."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, redirect, url_for
+
+from webapp.answers import service as answers
+from webapp.extensions import db, limiter
+from webapp.graph import requests
+from webapp.graph.readers import reader_key
+from webapp.pagination import page_number
+from webapp.rendering import render, wants_fragment
+
+bp = Blueprint("graph", __name__)
+REQUESTS_PAGE = 20
+
+
+@bp.post("/q/<slug:slug>/request")
+@limiter.limit(lambda: current_app.config["ANSWER_REQUEST_LIMIT"])
+def request_answer(slug: str):
+    question = answers.question_by_slug(db.session, slug)
+    if question is None:
+        abort(404, description="We have no question at this address.")
+    if question.answered:
+        abort(409, description="This question has been answered already.")
+    added = requests.request_answer(db.session, question, reader_key(create=True))
+    if not wants_fragment():
+        # Post/redirect/get: reloading the page does not ask again.
+        return redirect(url_for("answers.question", slug=slug, _anchor="request-answer"), code=303)
+    return render("graph/_request.html", block=None, just_added=added,
+                  **requests.widget(db.session, question, reader_key()))
+
+
+@bp.get("/requests")
+def most_requested():
+    number = page_number()
+    total = requests.requested_count(db.session)
+    pages = max(1, -(-total // REQUESTS_PAGE))
+    if number > pages:
+        abort(404, description="That page is past the end of the list.")
+    rows = requests.most_requested(db.session, REQUESTS_PAGE, (number - 1) * REQUESTS_PAGE)
+    return render("graph/requests.html", block="request_list", rows=rows, number=number, pages=pages, total=total)
