@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, url_for
 from webapp.answers import metadata, service
 from webapp.content.markdown import to_html
 from webapp.extensions import db
-from webapp.graph import requests
+from webapp.graph import requests, trail
 from webapp.graph.readers import reader_key
 from webapp.search import service as search_service
 from webapp.search.query import parse as parse_query
@@ -52,7 +52,9 @@ def question(slug: str):
     if found is None:
         abort(404, description="We have no question at this address.")
     url = _absolute("answers.question", slug=found.slug)
+    trail.visit(found.slug)
     context = dict(
+        trail_questions=trail.questions(db.session),
         question=found,
         canonical_url=url,
         description=metadata.description(found, current_app.config["SITE_NAME"]),

@@ -1,11 +1,13 @@
 """Asking for an answer, and the list of the most-requested questions."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, url_for
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, redirect, request, url_for
 
 from webapp.answers import service as answers
 from webapp.extensions import db, limiter
-from webapp.graph import requests
+from webapp.graph import explorer, requests, trail
 from webapp.graph.readers import reader_key
 from webapp.pagination import page_number
 from webapp.rendering import render, wants_fragment
@@ -39,3 +41,38 @@ def most_requested():
         abort(404, description="That page is past the end of the list.")
     rows = requests.most_requested(db.session, REQUESTS_PAGE, (number - 1) * REQUESTS_PAGE)
     return render("graph/requests.html", block="request_list", rows=rows, number=number, pages=pages, total=total)
+
+
+def _hops() -> int:
+    raw = request.args.get("hops", "1")
+    if raw not in ("1", "2"):
+        abort(400, description="The explorer shows 1 or 2 hops around a question.")
+    return int(raw)
+
+
+@bp.get("/explore/<slug:slug>")
+def explore(slug: str):
+    hops = _hops()
+    question = answers.question_by_slug(db.session, slug)
+    if question is None:
+        abort(404, description="We have no question at this address.")
+    trail.visit(slug)
+    around = explorer.neighbourhood(db.session, question, hops)
+    return render("graph/explorer.html", block="explorer", question=question, around=around,
+                  trail_questions=trail.questions(db.session))
+
+
+@bp.post("/trail/clear")
+def clear_trail():
+    trail.clear()
+    if wants_fragment():
+        return render("graph/_trail.html", block=None, trail_questions=[])
+    return redirect(request.referrer if _same_site(request.referrer) else url_for("answers.home"), code=303)
+
+
+def _same_site(url: str | None) -> bool:
+    """Only go back to an address on this site (no open redirect through Referer)."""
+    if not url:
+        return False
+    parts = urlsplit(url)
+    return parts.netloc == request.host and parts.scheme in ("http", "https")

@@ -1,0 +1,116 @@
+"""The explorer (a question's neighbourhood, drawn and listed) and the reader's trail."""
+import re
+
+import pytest
+from sqlalchemy import or_, select
+
+from tests.conftest import HTMX
+from tests.pages import links, part, text_of
+from webapp.answers.models import Question, RelatedLink
+from webapp.extensions import db
+
+SKY = "why-is-the-sky-blue"
+
+
+def neighbours(app, slug) -> set[str]:
+    """Slugs one link away, in either direction, from the database."""
+    with app.app_context():
+        qid = db.session.scalar(select(Question.id).where(Question.slug == slug))
+        rows = db.session.execute(select(RelatedLink.from_id, RelatedLink.to_id)
+                                  .where(or_(RelatedLink.from_id == qid, RelatedLink.to_id == qid))).all()
+        ids = {i for row in rows for i in row} - {qid}
+        return set(db.session.scalars(select(Question.slug).where(Question.id.in_(ids))))
+
+
+def drawn(page: str) -> list[str]:
+    svg = part(page, "<svg", "</svg>")
+    return re.findall(r'<a href="/explore/([a-z0-9-]+)\?hops=\d"', svg)
+
+
+def listed(page: str) -> list[str]:
+    return [href.split("/explore/")[1].split("?")[0]
+            for href, _ in links(part(page, '<section class="neighbourhood"')) if "/explore/" in href]
+
+
+def test_one_hop_draws_and_lists_every_neighbour(demo, client):
+    page = text_of(client.get(f"/explore/{SKY}"))
+    expected = neighbours(demo, SKY)
+    assert set(drawn(page)) == expected | {SKY} and len(drawn(page)) == len(expected) + 1
+    assert set(listed(page)) == expected
+    assert '<svg viewBox="0 0 800 800" role="img" aria-labelledby="graph-caption">' in page
+    assert 'class="node hop-1 unanswered"' in page  # "How many times a year…" is not answered
+
+
+def test_two_hops_add_the_neighbours_neighbours(demo, client):
+    first = neighbours(demo, SKY)
+    second = set().union(*(neighbours(demo, slug) for slug in first)) - first - {SKY}
+    page = text_of(client.get(f"/explore/{SKY}?hops=2"))
+    assert set(drawn(page)) == first | second | {SKY}
+    assert "Two steps away" in page
+
+
+def test_two_hops_at_the_edge_of_the_graph(demo, client):
+    # Reached only from "Do ostriches bury their heads in the sand?".
+    page = text_of(client.get("/explore/how-fast-can-an-ostrich-run?hops=2"))
+    ring = re.findall(r'href="/explore/([a-z0-9-]+)\?', part(page, "<h2>Directly related</h2>", "</ul>"))
+    assert ring == ["ostriches-bury-heads"]
+    assert set(drawn(page)) == {"how-fast-can-an-ostrich-run", "ostriches-bury-heads"} | neighbours(demo, "ostriches-bury-heads")
+
+
+def test_recentring_is_a_fragment_that_pushes_the_address(demo, client):
+    response = client.get("/explore/goldfish-memory", headers=HTMX)
+    page = text_of(response)
+    assert "<html" not in page and page.lstrip().startswith('<div id="explorer"')
+    assert 'hx-push-url="true"' in page and "HX-Request" in response.headers["Vary"]
+
+
+@pytest.mark.parametrize("url, status", [
+    (f"/explore/{SKY}?hops=3", 400), (f"/explore/{SKY}?hops=x", 400), ("/explore/no-such-question", 404),
+])
+def test_explorer_rejects_bad_input(demo, client, url, status):
+    assert client.get(url).status_code == status
+
+
+def path_of(page: str) -> list[str]:
+    if '<nav id="trail"' not in page or "<ol>" not in part(page, '<nav id="trail"', "</nav>"):
+        return []
+    trail = part(page, '<nav id="trail"', "</nav>")
+    return [re.sub(r"<[^>]+>", "", item).strip() for item in re.findall(r"<li>(.*?)</li>", trail, re.S)]
+
+
+def test_the_trail_shows_the_questions_visited_in_order(demo, client):
+    for slug in (SKY, "goldfish-memory", "bats-are-blind"):
+        page = text_of(client.get(f"/q/{slug}"))
+    assert path_of(page) == ["Why is the sky blue?", "Do goldfish have a three-second memory?", "Are bats blind?"]
+    page = text_of(client.get(f"/q/{SKY}"))  # a second visit moves it to the end
+    assert path_of(page)[-1] == "Why is the sky blue?" and len(path_of(page)) == 3
+    assert path_of(text_of(client.get(f"/explore/{SKY}")))[-1] == "Why is the sky blue?"
+
+
+def test_the_trail_keeps_the_last_ten(demo, client):
+    with demo.app_context():
+        slugs = db.session.scalars(select(Question.slug).where(Question.status == "answered").order_by(Question.slug)).all()
+    for slug in slugs[:12]:
+        page = text_of(client.get(f"/q/{slug}"))
+    assert len(path_of(page)) == 10
+
+
+def test_the_trail_can_be_cleared_with_a_csrf_protected_post(demo, client):
+    client.get(f"/q/{SKY}")
+    page = text_of(client.get("/q/goldfish-memory"))
+    token = re.search(r'name="csrf_token" value="([^"]+)"', part(page, '<nav id="trail"', "</nav>")).group(1)
+    assert client.post("/trail/clear").status_code == 400  # no token: refused, nothing changes
+    assert len(path_of(text_of(client.get("/q/goldfish-memory")))) == 2
+    response = client.post("/trail/clear", data={"csrf_token": token}, headers=HTMX)
+    assert response.status_code == 200 and "<ol>" not in text_of(response)
+    assert path_of(text_of(client.get("/q/bats-are-blind"))) == []  # one question is no path yet
+
+
+def test_clearing_without_javascript_goes_back_only_to_this_site(demo, client):
+    page = text_of(client.get(f"/q/{SKY}"))
+    page = text_of(client.get("/q/goldfish-memory"))
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    back = client.post("/trail/clear", data={"csrf_token": token}, headers={"Referer": "http://localhost/q/goldfish-memory"})
+    assert back.status_code == 303 and back.headers["Location"] == "http://localhost/q/goldfish-memory"
+    evil = client.post("/trail/clear", data={"csrf_token": token}, headers={"Referer": "https://evil.example/"})
+    assert evil.headers["Location"] == "/"
