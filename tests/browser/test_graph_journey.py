@@ -1,5 +1,4 @@
 """A reader walking the graph: related links, the trail, the explorer and Back."""
-import re
 
 import pytest
 from playwright.sync_api import expect
