@@ -114,3 +114,55 @@ def test_clearing_without_javascript_goes_back_only_to_this_site(demo, client):
     assert back.status_code == 303 and back.headers["Location"] == "http://localhost/q/goldfish-memory"
     evil = client.post("/trail/clear", data={"csrf_token": token}, headers={"Referer": "https://evil.example/"})
     assert evil.headers["Location"] == "/"
+
+
+# --- hubs, orphans and chains --------------------------------------------------------------
+
+def test_explore_lists_hubs_and_each_categorys_centre(demo, client):
+    page = text_of(client.get("/explore"))
+    hubs = re.findall(r'href="/explore/([a-z0-9-]+)"', part(page, '<section aria-labelledby="hubs-heading"'))
+    assert len(hubs) == 10 and len(set(hubs)) == 10
+    clusters = part(page, '<section aria-labelledby="clusters-heading"')
+    assert clusters.count("<h3>") == 6
+    fragment = client.get("/explore", headers=HTMX)
+    assert "<html" not in text_of(fragment) and "Hubs" in text_of(fragment)
+
+
+def test_orphans_are_for_editors(demo, client, content_dir):
+    assert client.get("/explore/orphans").status_code == 404
+    demo.config["EDITOR_PASSWORD"] = "pw"
+    assert client.get("/explore/orphans").status_code == 401
+    page = text_of(client.get("/explore/orphans", auth=("editor", "pw")))
+    assert "Orphaned answers" in page
+
+
+def test_a_chain_joins_two_questions_by_related_links(demo, client):
+    page = text_of(client.get("/explore/path", query_string={"from": SKY, "to": "goldfish-memory"}))
+    chain = re.findall(r'href="/explore/([a-z0-9-]+)"', part(page, '<ol class="chain">', "</ol>"))
+    assert chain[0] == SKY and chain[-1] == "goldfish-memory"
+    for a, b in zip(chain, chain[1:], strict=False):
+        assert b in neighbours(demo, a)  # each step is a real link, either way
+    assert f"{len(chain) - 1} step" in page
+
+
+def test_the_other_question_can_be_found_by_words(demo, client):
+    response = client.get("/explore/path", query_string={"from": SKY, "q": "goldfish memory"}, headers=HTMX)
+    page = text_of(response)
+    assert "<html" not in page and page.lstrip().startswith('<section id="path-result"')
+    assert "Do goldfish have a three-second memory?" in page and '<ol class="chain">' in page
+
+
+def test_no_chain_between_unconnected_questions(app, client, content_dir):
+    from tests.answer_files import answer
+    from webapp.content.importer import import_folder
+
+    (content_dir / "a.md").write_text(answer("island-a", "Is island A connected?"))
+    (content_dir / "b.md").write_text(answer("island-b", "Is island B connected?"))
+    with app.app_context():
+        import_folder(db.session, content_dir)
+    page = text_of(client.get("/explore/path?from=island-a&to=island-b"))
+    assert "No chain found" in page
+
+
+def test_a_chain_needs_a_real_starting_question(demo, client):
+    assert client.get("/explore/path?from=nope&q=sky").status_code == 404

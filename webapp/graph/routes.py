@@ -7,7 +7,10 @@ from flask import Blueprint, abort, current_app, redirect, request, url_for
 
 from webapp.answers import service as answers
 from webapp.extensions import db, limiter
-from webapp.graph import explorer, requests, trail
+from webapp.editors import require_editor
+from webapp.graph import explorer, network, requests, trail
+from webapp.search import service as search_service
+from webapp.search.query import parse as parse_query
 from webapp.graph.readers import reader_key
 from webapp.pagination import page_number
 from webapp.rendering import render, wants_fragment
@@ -76,3 +79,41 @@ def _same_site(url: str | None) -> bool:
         return False
     parts = urlsplit(url)
     return parts.netloc == request.host and parts.scheme in ("http", "https")
+
+
+def _questions(net, ids: list[int]) -> list[dict]:
+    return [dict(id=i, **net.graph.nodes[i]) for i in ids]
+
+
+@bp.get("/explore")
+def explore_index():
+    net = network.network(db.session)
+    clusters = [(category, _questions(net, network.hubs(net, 5, category.id)))
+                for category, _count in answers.categories_with_counts(db.session)]
+    return render("graph/index.html", hubs=_questions(net, network.hubs(net, 10)), clusters=clusters)
+
+
+@bp.get("/explore/orphans")
+def explore_orphans():
+    require_editor()
+    net = network.network(db.session)
+    return render("graph/orphans.html", orphans=_questions(net, network.orphans(net)))
+
+
+@bp.get("/explore/path")
+def explore_path():
+    """How are two questions connected? `to` names the other by slug; `q` finds it by words."""
+    start = answers.question_by_slug(db.session, request.args.get("from", ""))
+    if start is None:
+        abort(404, description="Choose a question to start from.")
+    text = request.args.get("q", "").strip()
+    candidates = []
+    target = answers.question_by_slug(db.session, request.args.get("to", "")) if request.args.get("to") else None
+    if target is None and text:
+        hits = search_service.search(current_app.extensions["search_index"], db.session, parse_query(text)).hits
+        candidates = [h for h in hits if h.slug != start.slug][:6]
+        target = answers.question_by_slug(db.session, candidates[0].slug) if candidates else None
+    net = network.network(db.session)
+    steps = network.chain(net, start.id, target.id) if target else None
+    return render("graph/path.html", block="path_result", start=start, target=target, text=text,
+                  candidates=candidates[1:], steps=_questions(net, steps) if steps else None)

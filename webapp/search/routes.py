@@ -1,15 +1,13 @@
 """The search page: a plain GET form, its results as htmx fragments, and the gap list."""
 from __future__ import annotations
 
-import hmac
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, request, url_for
-from werkzeug.datastructures import WWWAuthenticate
-from werkzeug.exceptions import Unauthorized
 
 from webapp.answers import service as answers
 from webapp.content.naming import SLUG_RE
+from webapp.editors import require_editor
 from webapp.extensions import db
 from webapp.pagination import page_number
 from webapp.rendering import render, wants_fragment
@@ -65,18 +63,7 @@ def search():
     return body, 200, headers
 
 
-def _editor() -> None:
-    """Editors authenticate with the EDITOR_PASSWORD setting until accounts have roles."""
-    password = current_app.config.get("EDITOR_PASSWORD")
-    if not password:
-        abort(404)
-    given = request.authorization.password if request.authorization else ""
-    if not hmac.compare_digest((given or "").encode(), password.encode()):
-        raise Unauthorized(description="This page is for editors.",
-                           www_authenticate=WWWAuthenticate("basic", {"realm": "Plumb editors"}))
-
-
 @bp.get("/search/gaps")
 def search_gaps():
-    _editor()
+    require_editor()
     return render("search/gaps.html", gaps=gaps.top(db.session))

@@ -1,0 +1,71 @@
+"""The whole related-question graph in networkx, for what needs all of it: PageRank
+hubs, clusters, orphans and shortest chains. Built once per process and rebuilt only
+when the links or questions change (a cheap version check per use)."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import networkx as nx
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from webapp.answers.models import ANSWERED, Question, RelatedLink
+
+
+@dataclass
+class Network:
+    version: tuple
+    graph: nx.DiGraph
+    rank: dict[int, float] = field(default_factory=dict)
+
+
+_lock = threading.Lock()
+_cached: dict[str, Network] = {}
+
+
+def _version(session: Session) -> tuple:
+    links = session.execute(select(func.count(RelatedLink.id), func.max(RelatedLink.id))).one()
+    questions = session.execute(select(func.count(Question.id), func.max(Question.updated_at))).one()
+    return (*links, *questions)
+
+
+def network(session: Session) -> Network:
+    """The current graph: nodes carry slug, text, status and category; edges carry kind."""
+    key = str(session.get_bind().url)
+    version = _version(session)
+    with _lock:
+        cached = _cached.get(key)
+        if cached and cached.version == version:
+            return cached
+        graph = nx.DiGraph()
+        for qid, slug, text, status, category in session.execute(
+            select(Question.id, Question.slug, Question.text, Question.status, Question.category_id)
+        ):
+            graph.add_node(qid, slug=slug, text=text, answered=status == ANSWERED, category=category)
+        for source, target, kind in session.execute(select(RelatedLink.from_id, RelatedLink.to_id, RelatedLink.kind)):
+            graph.add_edge(source, target, kind=kind)
+        rank = nx.pagerank(graph) if len(graph) else {}
+        _cached[key] = Network(version, graph, rank)
+        return _cached[key]
+
+
+def hubs(net: Network, limit: int = 10, category: int | None = None) -> list[int]:
+    """The most central answered questions (PageRank), optionally within a category."""
+    nodes = [n for n, data in net.graph.nodes(data=True)
+             if data["answered"] and (category is None or data["category"] == category)]
+    return sorted(nodes, key=lambda n: (-net.rank.get(n, 0), net.graph.nodes[n]["text"]))[:limit]
+
+
+def orphans(net: Network) -> list[int]:
+    """Answered questions that no other question links to."""
+    return sorted((n for n, data in net.graph.nodes(data=True) if data["answered"] and net.graph.in_degree(n) == 0),
+                  key=lambda n: net.graph.nodes[n]["text"])
+
+
+def chain(net: Network, source: int, target: int) -> list[int] | None:
+    """The shortest chain of related questions between two, following links either way."""
+    try:
+        return nx.shortest_path(net.graph.to_undirected(as_view=True), source, target)
+    except (nx.NetworkXNoPath, nx.NodeNotFound):
+        return None
