@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, url_for
+from flask import Blueprint, abort, current_app, request, url_for
 
 from webapp.answers import metadata, service
 from webapp.content.markdown import to_html
 from webapp.extensions import db
-from webapp.graph import requests, trail
+from webapp.graph import requests, signals, trail
 from webapp.graph.readers import reader_key
 from webapp.search import service as search_service
 from webapp.search.query import parse as parse_query
@@ -26,10 +28,26 @@ def _absolute(endpoint: str, **values) -> str:
     return url_for(endpoint, _external=True, **values)
 
 
+_REFERRER_PATH = re.compile(r"^/q/([a-z0-9-]{1,80})$")
+
+
+def _count_visit(question) -> None:
+    """A view, and a follow when the reader came from another answer on this site."""
+    if question.answered:
+        signals.record(db.engine, "view", question.id)
+    referrer = urlsplit(request.referrer or "")
+    match = _REFERRER_PATH.match(referrer.path)
+    if match and referrer.netloc == request.host and match.group(1) != question.slug:
+        source = service.question_by_slug(db.session, match.group(1))
+        if source is not None:
+            signals.record(db.engine, "follow", question.id, from_id=source.id)
+
+
 @bp.get("/")
 def home():
     return render(
         "answers/home.html",
+        most_read=signals.most_read(db.session),
         recent=service.recent_answers(db.session, RECENT_COUNT),
         categories=service.categories_with_counts(db.session),
     )
@@ -53,6 +71,7 @@ def question(slug: str):
         abort(404, description="We have no question at this address.")
     url = _absolute("answers.question", slug=found.slug)
     trail.visit(found.slug)
+    _count_visit(found)
     context = dict(
         trail_questions=trail.questions(db.session),
         question=found,
@@ -67,6 +86,7 @@ def question(slug: str):
     sources = service.source_refs(found)
     return render(
         "answers/question.html",
+        went_on=signals.went_on_to_read(db.session, found),
         summary_html=to_html(found.summary, sources),
         section_html=[to_html(s.body, sources) for s in found.sections],
         outdated=service.is_outdated(found, dt.date.today(), current_app.config["OUTDATED_AFTER_MONTHS"]),

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, redirect, request, url_for
 from webapp.answers import service as answers
 from webapp.extensions import db, limiter
 from webapp.editors import require_editor
-from webapp.graph import explorer, network, requests, trail
+from webapp.graph import explorer, network, requests, signals, trail
 from webapp.search import service as search_service
 from webapp.search.query import parse as parse_query
 from webapp.graph.readers import reader_key
@@ -28,6 +28,8 @@ def request_answer(slug: str):
     if question.answered:
         abort(409, description="This question has been answered already.")
     added = requests.request_answer(db.session, question, reader_key(create=True))
+    if added:
+        signals.record(db.engine, "request", question.id)
     if not wants_fragment():
         # Post/redirect/get: reloading the page does not ask again.
         return redirect(url_for("answers.question", slug=slug, _anchor="request-answer"), code=303)
@@ -60,6 +62,8 @@ def explore(slug: str):
     if question is None:
         abort(404, description="We have no question at this address.")
     trail.visit(slug)
+    if wants_fragment():
+        signals.record(db.engine, "recentre", question.id)
     around = explorer.neighbourhood(db.session, question, hops)
     return render("graph/explorer.html", block="explorer", question=question, around=around,
                   trail_questions=trail.questions(db.session))

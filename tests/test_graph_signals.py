@@ -1,0 +1,61 @@
+"""Engagement signals: counted per day without readers, once per reader, and put to use."""
+import re
+
+from sqlalchemy import func, select
+
+from tests.conftest import HTMX
+from tests.pages import part, text_of
+from webapp.extensions import db
+from webapp.graph.models import DailySignal
+
+SKY = "/q/why-is-the-sky-blue"
+GOLDFISH = "/q/goldfish-memory"
+
+
+def counted(app, kind: str) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.coalesce(func.sum(DailySignal.count), 0)).where(DailySignal.kind == kind))
+
+
+def follow(client, source: str, target: str, host: str = "localhost"):
+    client.get(source)
+    return client.get(target, headers={"Referer": f"http://{host}{source}"})
+
+
+def test_a_view_is_counted_once_per_reader_per_day(demo, client, app):
+    client.get(SKY)
+    client.get(SKY)  # a reload
+    app.test_client().get(SKY)  # another reader
+    assert counted(demo, "view") == 2
+
+
+def test_the_table_holds_no_reader_and_no_address(demo):
+    assert {c.name for c in DailySignal.__table__.columns} == {"id", "day", "kind", "question_id", "from_id", "count"}
+
+
+def test_follows_count_only_from_this_site_and_show_once_enough_readers_follow(demo, app):
+    for _ in range(2):
+        follow(app.test_client(), SKY, GOLDFISH)
+    follow(app.test_client(), SKY, GOLDFISH, host="evil.example")  # not a follow from our page
+    assert counted(demo, "follow") == 2
+    assert "went on to read" not in text_of(app.test_client().get(SKY))
+    follow(app.test_client(), SKY, GOLDFISH)  # the third reader: the threshold
+    page = text_of(app.test_client().get(SKY))
+    went_on = part(page, '<section class="went-on"')
+    assert "Do goldfish have a three-second memory?" in went_on
+
+
+def test_most_read_this_week_on_the_home_page(demo, app):
+    for _ in range(3):
+        app.test_client().get(GOLDFISH)
+    app.test_client().get(SKY)
+    page = text_of(app.test_client().get("/"))
+    listed = re.findall(r'<li><a href="(/q/[^"]+)">', part(page, '<ol class="most-read">', "</ol>"))
+    assert listed[:2] == [GOLDFISH, SKY]
+
+
+def test_explorer_recentres_are_counted(demo, client):
+    client.get("/explore/goldfish-memory", headers=HTMX)
+    client.get("/explore/goldfish-memory", headers=HTMX)  # repeated: once
+    client.get("/explore/bats-are-blind")  # a full page load is a visit, not a re-centre
+    assert counted(demo, "recentre") == 1

@@ -1,0 +1,82 @@
+"""Engagement signals, privacy-first: counted per day in our own database, never sent
+to a third party, never with an address or a reader id. A reader's repeat of the same
+action on the same day (a reload, Back) is counted once, remembered in their session."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import session as cookie
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from webapp.answers.models import ANSWERED, Question
+from webapp.graph.models import DailySignal
+
+KINDS = ("view", "follow", "recentre", "request")
+FOLLOW_THRESHOLD = 3  # follows before "Readers of this answer went on to read" shows a question
+SEEN_KEY = "signals"
+SEEN_MAX = 200
+
+
+def _first_time_today(key: str, today: dt.date) -> bool:
+    """True the first time this reader does `key` today (kept small in the session)."""
+    seen = cookie.get(SEEN_KEY, {})
+    if seen.get("day") != today.isoformat():
+        seen = {"day": today.isoformat(), "keys": []}
+    if key in seen["keys"]:
+        return False
+    seen["keys"] = (seen["keys"] + [key])[-SEEN_MAX:]
+    cookie[SEEN_KEY] = seen
+    return True
+
+
+def record(engine: Engine, kind: str, question_id: int, from_id: int = 0, today: dt.date | None = None) -> bool:
+    """Count one action; False if this reader already did it today.
+
+    In its own short transaction, so counting never commits (and expires) the page's
+    own session in the middle of rendering it."""
+    today = today or dt.date.today()
+    if not _first_time_today(f"{kind}:{question_id}:{from_id}", today):
+        return False
+    with Session(engine) as session:
+        _count(session, kind, question_id, from_id, today)
+    return True
+
+
+def _count(session: Session, kind: str, question_id: int, from_id: int, today: dt.date) -> None:
+    where = (DailySignal.day == today, DailySignal.kind == kind, DailySignal.question_id == question_id,
+             DailySignal.from_id == from_id)
+    bump = update(DailySignal).where(*where).values(count=DailySignal.count + 1)
+    if session.execute(bump).rowcount == 0:
+        try:
+            with session.begin_nested():
+                session.add(DailySignal(day=today, kind=kind, question_id=question_id, from_id=from_id))
+        except IntegrityError:  # another request counted the first one
+            session.execute(bump)
+    session.commit()
+
+
+def went_on_to_read(session: Session, question: Question, limit: int = 3) -> list[Question]:
+    """Answers that readers of `question` followed most, once enough of them did."""
+    n = func.sum(DailySignal.count)
+    rows = session.execute(
+        select(Question, n).join(DailySignal, DailySignal.question_id == Question.id)
+        .where(DailySignal.kind == "follow", DailySignal.from_id == question.id, Question.status == ANSWERED)
+        .group_by(Question.id).having(n >= FOLLOW_THRESHOLD).order_by(n.desc(), Question.text).limit(limit)
+    ).all()
+    return [q for q, _ in rows]
+
+
+def most_read(session: Session, days: int = 7, limit: int = 5, today: dt.date | None = None) -> list[Question]:
+    """The answers viewed most in the last `days` days."""
+    today = today or dt.date.today()
+    n = func.sum(DailySignal.count)
+    rows = session.execute(
+        select(Question, n).join(DailySignal, DailySignal.question_id == Question.id)
+        .where(DailySignal.kind == "view", DailySignal.day > today - dt.timedelta(days=days),
+               Question.status == ANSWERED)
+        .group_by(Question.id).order_by(n.desc(), Question.text).limit(limit)
+    ).all()
+    return [q for q, _ in rows]
