@@ -17,7 +17,7 @@ from webapp.graph.models import DailySignal
 KINDS = ("view", "follow", "recentre", "request")
 FOLLOW_THRESHOLD = 3  # follows before "Readers of this answer went on to read" shows a question
 SEEN_KEY = "signals"
-SEEN_MAX = 200
+SEEN_MAX = 50  # keeps the session cookie well under 4 KB
 
 
 def _first_time_today(key: str, today: dt.date) -> bool:
