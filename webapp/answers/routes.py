@@ -97,9 +97,13 @@ def question(slug: str):
 
 # A bound on the number keeps absurd values a 404 instead of an integer overflow.
 def _similar_answers(question, limit: int = 5):
-    """The best search results for an unanswered question's text, answered ones only."""
+    """The best search results for an unanswered question's text, answered ones only.
+
+    Its five longest words: search cost grows with every word, and the long ones carry
+    the meaning ("energy", "brain") where the short ones mostly match everything."""
+    words = sorted(set(parse_query(question.text).words), key=len, reverse=True)[:5]
     page = search_service.search(current_app.extensions["search_index"], db.session,
-                                 parse_query(question.text), status="answered")
+                                 parse_query(" ".join(words)), status="answered")
     return page.hits[:limit]
 
 

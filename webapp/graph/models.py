@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.answers.models import utcnow
@@ -28,7 +28,11 @@ class DailySignal(db.Model):
     no addresses, no timestamps finer than a day. Kinds: view, follow, recentre, request."""
 
     __tablename__ = "daily_signal"
-    __table_args__ = (UniqueConstraint("day", "kind", "question_id", "from_id"),)
+    __table_args__ = (
+        UniqueConstraint("day", "kind", "question_id", "from_id"),
+        # "Readers of this answer went on to read" looks follows up by where they came from.
+        Index("ix_daily_signal_from", "from_id", "kind"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     day: Mapped[dt.date] = mapped_column(Date, index=True)

@@ -3,6 +3,8 @@ hubs, clusters, orphans and shortest chains. Built once per process and rebuilt 
 when the links or questions change (a cheap version check per use)."""
 from __future__ import annotations
 
+import functools
+import heapq
 import threading
 from dataclasses import dataclass, field
 
@@ -18,6 +20,12 @@ class Network:
     version: tuple
     graph: nx.DiGraph
     rank: dict[int, float] = field(default_factory=dict)
+    # Answers computed from this version of the graph (hubs, orphans), kept with it.
+    memo: dict = field(default_factory=dict)
+
+    @functools.cached_property
+    def undirected(self) -> nx.Graph:
+        return self.graph.to_undirected()
 
 
 _lock = threading.Lock()
@@ -52,9 +60,12 @@ def network(session: Session) -> Network:
 
 def hubs(net: Network, limit: int = 10, category: int | None = None) -> list[int]:
     """The most central answered questions (PageRank), optionally within a category."""
-    nodes = [n for n, data in net.graph.nodes(data=True)
-             if data["answered"] and (category is None or data["category"] == category)]
-    return sorted(nodes, key=lambda n: (-net.rank.get(n, 0), net.graph.nodes[n]["text"]))[:limit]
+    key = ("hubs", limit, category)
+    if key not in net.memo:
+        nodes = [n for n, data in net.graph.nodes(data=True)
+                 if data["answered"] and (category is None or data["category"] == category)]
+        net.memo[key] = heapq.nsmallest(limit, nodes, key=lambda n: (-net.rank.get(n, 0), net.graph.nodes[n]["text"]))
+    return net.memo[key]
 
 
 def orphans(net: Network) -> list[int]:
@@ -66,6 +77,6 @@ def orphans(net: Network) -> list[int]:
 def chain(net: Network, source: int, target: int) -> list[int] | None:
     """The shortest chain of related questions between two, following links either way."""
     try:
-        return nx.shortest_path(net.graph.to_undirected(as_view=True), source, target)
+        return nx.shortest_path(net.undirected, source, target)
     except (nx.NetworkXNoPath, nx.NodeNotFound):
         return None
