@@ -57,11 +57,13 @@ def source_refs(question: Question) -> list[SourceRef]:
 
 def linked_from(session: Session, question: Question) -> list[Question]:
     """Answered questions whose "Want to dive deeper?" lists this one."""
+    # Driven from the links to this question (a subquery), not from all answered
+    # questions: without statistics SQLite chose the latter, 25 ms at 100,000 questions.
+    sources = select(RelatedLink.from_id).where(RelatedLink.to_id == question.id)
     return list(
         session.scalars(
             select(Question)
-            .join(RelatedLink, RelatedLink.from_id == Question.id)
-            .where(RelatedLink.to_id == question.id, Question.status == ANSWERED)
+            .where(Question.id.in_(sources), Question.status == ANSWERED)
             .order_by(Question.text)
         )
     )
