@@ -166,3 +166,10 @@ def test_no_chain_between_unconnected_questions(app, client, content_dir):
 
 def test_a_chain_needs_a_real_starting_question(demo, client):
     assert client.get("/explore/path?from=nope&q=sky").status_code == 404
+
+
+@pytest.mark.parametrize("query", [
+    {"from": "\x00", "q": "sky"}, {"from": "A" * 500}, {"from": SKY, "to": "\x00bad"}, {"from": SKY, "q": "\x00" * 50},
+])
+def test_odd_chain_arguments_are_a_4xx_or_a_message_never_a_500(demo, client, query):
+    assert client.get("/explore/path", query_string=query).status_code in (200, 404)

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, current_app, redirect, request, url_for
 
 from webapp.answers import service as answers
 from webapp.extensions import db, limiter
+from webapp.content.naming import SLUG_RE
 from webapp.editors import require_editor
 from webapp.graph import explorer, network, requests, signals, trail
 from webapp.search import service as search_service
@@ -104,15 +105,21 @@ def explore_orphans():
     return render("graph/orphans.html", orphans=_questions(net, network.orphans(net)))
 
 
+def _question_arg(name: str):
+    """The question a query argument names by slug; anything that is not a slug names none."""
+    slug = request.args.get(name, "")
+    return answers.question_by_slug(db.session, slug) if SLUG_RE.match(slug) else None
+
+
 @bp.get("/explore/path")
 def explore_path():
     """How are two questions connected? `to` names the other by slug; `q` finds it by words."""
-    start = answers.question_by_slug(db.session, request.args.get("from", ""))
+    start = _question_arg("from")
     if start is None:
         abort(404, description="Choose a question to start from.")
     text = request.args.get("q", "").strip()
     candidates = []
-    target = answers.question_by_slug(db.session, request.args.get("to", "")) if request.args.get("to") else None
+    target = _question_arg("to")
     if target is None and text:
         hits = search_service.search(current_app.extensions["search_index"], db.session, parse_query(text)).hits
         candidates = [h for h in hits if h.slug != start.slug][:6]
