@@ -12,10 +12,10 @@ from webapp.content.markdown import to_html
 from webapp.extensions import db
 from webapp.graph import requests, signals, trail
 from webapp.graph.readers import reader_key
-from webapp.search import service as search_service
-from webapp.search.query import parse as parse_query
 from webapp.pagination import page_number
 from webapp.rendering import render
+from webapp.search import service as search_service
+from webapp.search.query import parse as parse_query
 
 bp = Blueprint("answers", __name__)
 RECENT_COUNT = 8
