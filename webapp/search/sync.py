@@ -76,14 +76,6 @@ def listen(session_class: type[Session]) -> None:
         event.listen(session_class, "after_soft_rollback", lambda s, _t: _after_rollback(s))
 
 
-def enqueue_all(session: Session) -> int:
-    """Put every question in the outbox (after a bulk load that bypassed the ORM)."""
-    ids = session.scalars(select(Question.id)).all()
-    for start in range(0, len(ids), 5000):
-        session.execute(insert(SearchOutbox), [{"question_id": i} for i in ids[start : start + 5000]])
-    return len(ids)
-
-
 # --- draining --------------------------------------------------------------------------
 
 @dataclass
