@@ -5,6 +5,7 @@ when a server answers on 127.0.0.1:5432)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,3 +133,75 @@ def demo_copy(tmp_path):
     folder = tmp_path / "demo"
     shutil.copytree(DEMO, folder)
     return folder
+
+
+# --- accounts and support ---------------------------------------------------------
+
+PASSWORD = "plumb-line-7-walrus-quietly"
+
+
+def csrf_token(client, url: str = "/about") -> str:
+    """A CSRF token as a page would give it to this client's browser."""
+    for page in (url, "/login", "/account"):  # the login page for readers, the account page once logged in
+        match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get(page).get_data(as_text=True))
+        if match:
+            return match.group(1)
+    raise AssertionError("no page offered a CSRF token")
+
+
+def make_user(app, email: str = "reader@example.org", name: str = "Rea Der", password: str = PASSWORD, editor=False):
+    from webapp.accounts import service
+
+    with app.app_context():
+        user = service.register(db.session, email, name, password)
+        user.is_editor = editor
+        db.session.commit()
+        return user.id
+
+
+def make_campaign(app, **fields) -> int:
+    """A running campaign (goal 1,000 supporters, 30 days left) unless `fields` say otherwise."""
+    import datetime as dt
+
+    from webapp.answers.models import utcnow
+    from webapp.support.models import Campaign
+
+    values = dict(slug="keep-plumb-independent", headline="Keep Plumb independent",
+                  text="Readers pay for the research, so every answer stays free.", goal_kind="supporters",
+                  goal=1000, currency="USD", goal_offset=0, supporters=0, amount_cents=0,
+                  deadline=utcnow() + dt.timedelta(days=30, minutes=5))
+    values.update(fields)
+    with app.app_context():
+        campaign = Campaign(**values)
+        db.session.add(campaign)
+        db.session.commit()
+        return campaign.id
+
+
+class Auth:
+    """Log a test client in and out the way a browser does (with the form's CSRF token)."""
+
+    def __init__(self, app, client):
+        self.app, self.client = app, client
+
+    def register(self, email="reader@example.org", name="Rea Der", password=PASSWORD) -> int:
+        return make_user(self.app, email, name, password)
+
+    def login(self, email="reader@example.org", password=PASSWORD, remember=False, **extra):
+        data = {"email": email, "password": password, "csrf_token": csrf_token(self.client, "/login"), **extra}
+        if remember:
+            data["remember"] = "y"
+        return self.client.post("/login", data=data)
+
+    def logout(self):
+        return self.client.post("/logout", data={"csrf_token": csrf_token(self.client)})
+
+
+@pytest.fixture
+def auth(app, client):
+    return Auth(app, client)
+
+
+@pytest.fixture
+def campaign(app) -> int:
+    return make_campaign(app)

@@ -8,7 +8,7 @@ from flask import Flask
 
 from webapp import config, database
 from webapp.converters import SlugConverter
-from webapp.extensions import csrf, db, htmx, limiter, migrate
+from webapp.extensions import csrf, db, htmx, limiter, login_manager, migrate
 
 MIGRATIONS = config.ROOT / "migrations"
 
@@ -41,8 +41,18 @@ def _extensions(app: Flask) -> None:
     csrf.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
+    _login(app)
     database.configure(app)
     _search(app)
+
+
+def _login(app: Flask) -> None:
+    from webapp.accounts import sessions
+
+    login_manager.init_app(app)
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(sessions.load_user)
+    login_manager.unauthorized_handler(sessions.unauthorized)
 
 
 def _search(app: Flask) -> None:
@@ -57,13 +67,15 @@ def _search(app: Flask) -> None:
 
 
 def _blueprints(app: Flask) -> None:
+    from webapp.accounts.routes import bp as accounts
     from webapp.answers.routes import bp as answers
     from webapp.graph.routes import bp as graph
     from webapp.search.routes import bp as search
     from webapp.site import errors, headers
     from webapp.site.routes import bp as site
+    from webapp.support import routes as support
 
-    for blueprint in (answers, graph, search, site):
+    for blueprint in (accounts, answers, graph, search, site, support.bp):
         app.register_blueprint(blueprint)
     errors.register(app)
     headers.register(app)

@@ -17,6 +17,7 @@ from webapp.search import sync
 from webapp.content.cli import content_cli
 from webapp.graph.cli import graph_cli
 from webapp.search.cli import search_cli
+from webapp.support.cli import support_cli
 
 
 demo_cli = AppGroup("demo", help="Demo and benchmark data.")
@@ -44,3 +45,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(search_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(graph_cli)
+    app.cli.add_command(support_cli)

@@ -1,9 +1,12 @@
 """Engine set-up that depends on the database: SQLite gets WAL and a busy timeout."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from flask import Flask
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from webapp.extensions import db
 
@@ -38,3 +41,23 @@ def advance_sequences(session, tables) -> None:
             session.execute(text(f"select setval(pg_get_serial_sequence('{table.name}', 'id'), "
                                  f"coalesce((select max(id) from {table.name}), 1))"))
     session.commit()
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """One transaction that holds the write lock from its first statement.
+
+    On SQLite a deferred transaction that reads and then writes fails at once with
+    "database is locked" when another writer got in between; `BEGIN IMMEDIATE` takes the
+    lock up front and waits up to the busy timeout for it instead. (The driver's own
+    implicit BEGIN is skipped: it only begins before a write, and we already did.)
+    PostgreSQL needs nothing: it locks the rows a statement changes."""
+    with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            yield connection
+        except BaseException:
+            connection.rollback()
+            raise
+        connection.commit()

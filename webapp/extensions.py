@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -17,6 +18,7 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
+login_manager = LoginManager()
 htmx = Htmx()
 # Storage comes from RATELIMIT_STORAGE_URI: Redis (shared by workers) or memory.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -5,6 +5,8 @@ import datetime as dt
 
 from flask import Flask
 
+from webapp.support.money import format_money
+
 
 def long_date(value: dt.date | None) -> str:
     """8 November 2025: unambiguous for readers everywhere."""
@@ -16,5 +18,7 @@ def thousands(value: int) -> str:
 
 
 def register(app: Flask) -> None:
+    app.jinja_env.add_extension("jinja2.ext.do")
     app.add_template_filter(long_date)
     app.add_template_filter(thousands)
+    app.add_template_filter(format_money, "money")

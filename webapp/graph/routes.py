@@ -1,8 +1,6 @@
 """Asking for an answer, and the list of the most-requested questions."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, abort, current_app, redirect, request, url_for
 from sqlalchemy import select
 
@@ -15,6 +13,7 @@ from webapp.graph import explorer, network, requests, signals, trail
 from webapp.graph.readers import reader_key
 from webapp.pagination import page_number
 from webapp.rendering import render, wants_fragment
+from webapp.redirects import same_site_referrer
 from webapp.search import service as search_service
 from webapp.search.query import parse as parse_query
 
@@ -77,15 +76,7 @@ def clear_trail():
     trail.clear()
     if wants_fragment():
         return render("graph/_trail.html", block=None, trail_questions=[])
-    return redirect(request.referrer if _same_site(request.referrer) else url_for("answers.home"), code=303)
-
-
-def _same_site(url: str | None) -> bool:
-    """Only go back to an address on this site (no open redirect through Referer)."""
-    if not url:
-        return False
-    parts = urlsplit(url)
-    return parts.netloc == request.host and parts.scheme in ("http", "https")
+    return redirect(same_site_referrer() or url_for("answers.home"), code=303)
 
 
 def _questions(net, ids: list[int]) -> list[dict]:

@@ -20,7 +20,7 @@ TITLES = {
 }
 
 
-def _page(error: HTTPException):
+def error_page(error: HTTPException):
     code = error.code or 500
     title = TITLES.get(code, error.name)
     message = error.description if code != 500 else "We have been told about it. Please try again in a moment."
@@ -30,8 +30,8 @@ def _page(error: HTTPException):
     return body, code, headers
 
 
-def _csrf(error: CSRFError):
-    return _page(BadRequest(description=f"The form's security token is missing or wrong ({error.description}) "
+def csrf_page(error: CSRFError):
+    return error_page(BadRequest(description=f"The form's security token is missing or wrong ({error.description}) "
                                         "Reload the page and try again."))
 
 
@@ -39,10 +39,10 @@ def _unexpected(error: Exception):
     # Roll back so a broken transaction cannot leak into the next request.
     db.session.rollback()
     current_app.logger.exception("unhandled error", exc_info=error)
-    return _page(InternalServerError())
+    return error_page(InternalServerError())
 
 
 def register(app: Flask) -> None:
-    app.register_error_handler(CSRFError, _csrf)
-    app.register_error_handler(HTTPException, _page)
+    app.register_error_handler(CSRFError, csrf_page)
+    app.register_error_handler(HTTPException, error_page)
     app.register_error_handler(Exception, _unexpected)

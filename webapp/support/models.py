@@ -1,0 +1,87 @@
+"""Campaigns, the pledges made to them, and who counts as a supporter."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from webapp.answers.models import utcnow
+from webapp.extensions import db
+
+SUPPORTERS, AMOUNT = "supporters", "amount"
+ONCE, MONTHLY = "once", "monthly"
+ACTIVE, CANCELLED = "active", "cancelled"
+
+
+class Campaign(db.Model):
+    """A public goal. `supporters` and `amount_cents` are counters moved in the same
+    transaction as the pledge rows they summarise (`flask support check` proves it);
+    `offset` is what was gathered elsewhere, in the goal's unit, added for display."""
+
+    __tablename__ = "campaign"
+    __table_args__ = (
+        CheckConstraint("goal_kind in ('supporters', 'amount')", name="goal_kind"),
+        CheckConstraint("goal > 0", name="goal_positive"),
+        CheckConstraint("goal_offset >= 0", name="offset_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    headline: Mapped[str] = mapped_column(String(120))
+    text: Mapped[str] = mapped_column(String(600))
+    goal_kind: Mapped[str] = mapped_column(String(10))
+    goal: Mapped[int] = mapped_column(BigInteger)  # supporters, or cents
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    goal_offset: Mapped[int] = mapped_column(BigInteger, default=0)
+    starts_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # UTC; none: from creation
+    deadline: Mapped[dt.datetime | None] = mapped_column(DateTime)  # UTC
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # ended early by an editor
+    supporters: Mapped[int] = mapped_column(Integer, default=0)
+    amount_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Pledge(db.Model):
+    """A recorded commitment to give. No card data: collecting the money is the
+    payment provider's job (see providers.py)."""
+
+    __tablename__ = "pledge"
+    __table_args__ = (
+        CheckConstraint("amount_cents between 100 and 1000000", name="amount_range"),
+        CheckConstraint("frequency in ('once', 'monthly')", name="frequency"),
+        CheckConstraint("status in ('active', 'cancelled')", name="status"),
+        Index("ix_pledge_wall", "campaign_id", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Made when the form was rendered: the same key twice is the same pledge.
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    frequency: Mapped[str] = mapped_column(String(8))
+    public_name: Mapped[str | None] = mapped_column(String(80))  # none: anonymous
+    message: Mapped[str | None] = mapped_column(String(280))  # plain text, escaped when shown
+    status: Mapped[str] = mapped_column(String(10), default=ACTIVE)
+    provider: Mapped[str] = mapped_column(String(20))
+    provider_ref: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    @property
+    def active(self) -> bool:
+        return self.status == ACTIVE
+
+
+class CampaignSupporter(db.Model):
+    """How many active pledges an account has in a campaign: a supporter is counted
+    when this goes from 0 to 1 and uncounted when it goes back to 0."""
+
+    __tablename__ = "campaign_supporter"
+    __table_args__ = (CheckConstraint("active_pledges >= 0", name="active_not_negative"),)
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
+    active_pledges: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,197 @@
+"""The supporter widget (lazy, live), pledging inside it, /support and /support/mine."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError
+
+from webapp.accounts import limits, service as accounts, sessions
+from webapp.accounts.forms import LoginForm, RegisterForm
+from webapp.answers.models import utcnow
+from webapp.extensions import db, limiter
+from webapp.pagination import page_number
+from webapp.redirects import same_site_referrer
+from webapp.site import errors
+from webapp.rendering import render, wants_fragment
+from webapp.support import campaigns, choices, pledges, wall
+from webapp.support import widget as w
+from webapp.support.models import Pledge
+
+bp = Blueprint("support", __name__, url_prefix="/support")
+
+
+def _widget(status: int = 200, **ctx):
+    body = render("support/_widget.html", block=None, **w.context(**ctx))
+    response = make_response(body, status)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _page(status: int = 200, **ctx):
+    """/support as a whole page, with the widget in the mode `ctx` asks for."""
+    context = w.context(**ctx)
+    campaign = context["campaign"]
+    number = page_number()
+    entries, pages = wall.wall(db.session, campaign, number) if campaign else ([], 1)
+    if number > pages:
+        abort(404, description="That page is past the end of the supporter wall.")
+    chart = wall.chart(db.session, campaign, utcnow().date()) if campaign else None
+    return render("support/page.html", block="wall" if request.args.get("page") else None, entries=entries,
+                  number=number, pages=pages, chart=chart, **context), status
+
+
+@bp.get("")
+def page():
+    return _page()
+
+
+@bp.get("/widget")
+def widget():
+    if not wants_fragment():
+        return redirect(url_for("support.page"), code=303)
+    small = w.dismissed() and request.args.get("full") != "1"
+    return _widget(mode=w.SMALL if small else w.ASK)
+
+
+@bp.get("/progress")
+def progress():
+    """The bar alone, polled: answered 304 without rendering while nothing changed."""
+    if not wants_fragment():
+        return redirect(url_for("support.page"), code=303)
+    campaign = campaigns.shown(db.session)
+    if campaign is None:
+        return "", 204
+    shown = campaigns.progress(campaign)
+    if request.if_none_match.contains(shown.etag):
+        response = make_response("", 304)
+    else:
+        response = make_response(render("support/_progress.html", block=None, progress=shown,
+                                         poll_seconds=current_app.config["SUPPORT_POLL_SECONDS"]))
+    response.set_etag(shown.etag)
+    # The same for every reader; caches may keep it but must ask again each time.
+    response.headers["Cache-Control"] = "public, no-cache"
+    return response
+
+
+def _refused(status: int, message: str, choice=None):
+    if wants_fragment():
+        return _widget(status, choice=choice, message=message)
+    return _page(status, choice=choice, message=message)
+
+
+@bp.post("/pledge")
+@limiter.limit(lambda: current_app.config["PLEDGE_LIMIT"],
+               key_func=lambda: f"user:{current_user.id}" if current_user.is_authenticated else request.remote_addr)
+def pledge():
+    choice = choices.parse(request.form)
+    if choice.errors:
+        return _refused(422, "Please check the form: " + " ".join(choice.errors.values()), choice)
+    campaign = campaigns.shown(db.session)
+    if campaign is None or not campaigns.accepting(campaign, utcnow()):
+        return _refused(409, "This campaign is not taking pledges now.")
+    if not current_user.is_authenticated:
+        w.keep_draft(choice)
+        if wants_fragment():
+            return _widget(mode=w.LOGIN, choice=choice)
+        flash("Log in or create an account to finish your pledge; your choices are kept.")
+        return redirect(url_for("accounts.login", next=url_for("support.page", _anchor="support-widget")), code=303)
+    try:
+        outcome = pledges.pledge(db.engine, campaign, current_user.id, choice)
+    except pledges.PledgeRefused as refused:
+        return _refused(refused.status, str(refused), choice if refused.status != 409 else None)
+    w.drop_draft()
+    thanks = db.session.get(Pledge, outcome.pledge_id)
+    if not wants_fragment():
+        flash(f"Thank you! Your pledge of {choice.summary(thanks.currency)} is recorded.")
+        return redirect(url_for("support.mine", _anchor=f"pledge-{thanks.id}"), code=303)
+    response = _widget(mode=w.THANKS, thanks=thanks, repeat=not outcome.created)
+    response.headers["HX-Trigger"] = "pledged"
+    return response
+
+
+@bp.post("/login")
+@limits.login
+def login():
+    """Logging in inside the widget, then back to the pledge form with the choices kept."""
+    form = LoginForm()
+    user = accounts.authenticate(db.session, form.email.data or "", form.password.data or "")
+    if user is None:
+        form.password.errors = ["That email address and password do not match an account."]
+        return _widget(401, mode=w.LOGIN, choice=w.draft(), login_form=form)
+    sessions.sign_in(user, remember=bool(form.remember.data))
+    return _widget(mode=w.ASK, welcome=True)
+
+
+@bp.post("/register")
+@limits.register
+def register():
+    form = RegisterForm()
+    try:
+        accounts.register(db.session, form.email.data or "", form.display_name.data or "", form.password.data or "")
+    except accounts.AccountError as error:
+        getattr(form, error.field).errors = [str(error)]
+        return _widget(422, mode=w.REGISTER, choice=w.draft(), register_form=form)
+    user = accounts.user_by_email(db.session, form.email.data)
+    sessions.sign_in(user, remember=False)
+    return _widget(mode=w.ASK, welcome=True)
+
+
+@bp.get("/join")
+def join():
+    """Switch the widget between logging in and registering."""
+    if not wants_fragment():
+        return redirect(url_for("accounts.register", next=url_for("support.page")), code=303)
+    return _widget(mode=w.REGISTER if request.args.get("as") == "new" else w.LOGIN, choice=w.draft())
+
+
+@bp.post("/dismiss")
+def dismiss():
+    if wants_fragment():
+        response = _widget(mode=w.SMALL)
+    else:
+        response = redirect(same_site_referrer() or url_for("answers.home"), code=303)
+    response.set_cookie(w.DISMISS_COOKIE, "small", max_age=int(dt.timedelta(days=w.DISMISS_DAYS).total_seconds()),
+                        httponly=True, samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
+
+
+@bp.get("/mine")
+@login_required
+def mine():
+    return render("support/mine.html", pledges=pledges.of_user(db.session, current_user.id))
+
+
+@bp.post("/pledges/<int:pledge_id>/cancel")
+@login_required
+def cancel(pledge_id: int):
+    mine = db.session.get(Pledge, pledge_id)
+    if mine is None or mine.user_id != current_user.id:
+        abort(404, description="You have no pledge with this number.")
+    cancelled = pledges.cancel(db.engine, pledge_id, current_user.id)
+    db.session.refresh(mine)
+    if not wants_fragment():
+        flash("Your pledge is cancelled." if cancelled else "That pledge was cancelled already.")
+        return redirect(url_for("support.mine", _anchor=f"pledge-{pledge_id}"), code=303)
+    response = make_response(render("support/_pledge_row.html", block=None, pledge=mine, just_cancelled=cancelled))
+    response.headers["HX-Trigger"] = "pledged"
+    return response
+
+
+# Endpoints whose errors are shown inside the widget; other errors get the usual page.
+IN_WIDGET = {"support.pledge", "support.login", "support.register", "support.dismiss"}
+
+
+@bp.errorhandler(CSRFError)
+def csrf_failed(error: CSRFError):
+    if request.endpoint not in IN_WIDGET:
+        return errors.csrf_page(error)
+    return _refused(400, "The form's security token is missing or wrong. Reload the page and try again.")
+
+
+@bp.errorhandler(429)
+def too_many(error):
+    if request.endpoint not in IN_WIDGET:
+        return errors.error_page(error)
+    return _refused(429, "Too many attempts. Please wait a minute and try again.")
