@@ -6,6 +6,7 @@ FLASK := $(BIN)/flask --app webapp
 PORT ?= 5000
 WORKERS ?= 2
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
 VENDOR := static/vendor
 
 .PHONY: run serve setup migrate demo lint test test-sqlite test-postgres bench clean
@@ -44,6 +45,7 @@ migrate: setup
 demo: migrate
 	$(FLASK) content import content/demo
 	$(FLASK) search sync
+	$(FLASK) support demo
 
 test: setup lint test-sqlite test-postgres
 
@@ -53,9 +55,13 @@ lint: setup
 test-sqlite: setup
 	$(BIN)/python -m pytest
 
-# The same suite again against PostgreSQL, where one answers on 127.0.0.1:5432.
+# The same suite again against PostgreSQL, where one answers on 127.0.0.1:5432, with
+# the rate limits kept in Redis where one answers on 127.0.0.1:6379 (as in production).
 test-postgres: setup
-	@if $(BIN)/python -m tests.pg_available "$(PG_TEST_URL)"; then \
+	@if $(BIN)/python -m tests.redis_available "$(REDIS_TEST_URL)"; then \
+	  echo "== rate limits in Redis ($(REDIS_TEST_URL))"; export TEST_REDIS_URL="$(REDIS_TEST_URL)"; \
+	else echo "== no Redis on 127.0.0.1:6379: rate limits in memory"; fi; \
+	if $(BIN)/python -m tests.pg_available "$(PG_TEST_URL)"; then \
 	  echo "== the suite again against PostgreSQL ($(PG_TEST_URL))"; \
 	  TEST_DATABASE_URL="$(PG_TEST_URL)" $(BIN)/python -m pytest; \
 	else echo "== no PostgreSQL on 127.0.0.1:5432: skipping the PostgreSQL run"; fi

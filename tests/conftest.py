@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +36,10 @@ def make_app(folder: Path, **overrides):
         "SEARCH_INDEX_DIR": str(folder / "search_index"),
         "SITE_URL": "https://plumb.example",
         "SEARCH_REBUILD_IN_BACKGROUND": False,
+        # Rate limits in Redis when TEST_REDIS_URL names one (`make test` does where it
+        # answers), each app under its own prefix so tests do not share allowances.
+        "RATELIMIT_STORAGE_URI": os.environ.get("TEST_REDIS_URL") or "memory://",
+        "RATELIMIT_KEY_PREFIX": f"plumb-test-{uuid.uuid4().hex}",
     }
     settings.update(overrides)
     app = create_app(settings)

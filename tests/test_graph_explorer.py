@@ -4,7 +4,7 @@ import re
 import pytest
 from sqlalchemy import or_, select
 
-from tests.conftest import HTMX
+from tests.conftest import HTMX, make_user
 from tests.pages import links, part, text_of
 from webapp.answers.models import Question, RelatedLink
 from webapp.extensions import db
@@ -128,12 +128,26 @@ def test_explore_lists_hubs_and_each_categorys_centre(demo, client):
     assert "<html" not in text_of(fragment) and "Hubs" in text_of(fragment)
 
 
-def test_orphans_are_for_editors(demo, client, content_dir):
-    assert client.get("/explore/orphans").status_code == 404
-    demo.config["EDITOR_PASSWORD"] = "pw"
-    assert client.get("/explore/orphans").status_code == 401
-    page = text_of(client.get("/explore/orphans", auth=("editor", "pw")))
-    assert "Orphaned answers" in page
+def test_orphans_are_for_editors(demo, client, auth):
+    logged_out = client.get("/explore/orphans")
+    assert logged_out.status_code == 302 and logged_out.headers["Location"] == "/login?next=/explore/orphans"
+    auth.register()
+    auth.login()
+    assert client.get("/explore/orphans").status_code == 403  # a reader, not an editor
+    make_user(demo, "editor@example.org", "Ed Itor", editor=True)
+    auth.logout()
+    auth.login("editor@example.org")
+    assert "Orphaned answers" in text_of(client.get("/explore/orphans"))
+
+
+def test_editors_see_which_related_questions_were_suggested_automatically(demo, client, auth):
+    page = text_of(client.get(f"/q/{SKY}"))
+    assert 'data-kind="suggested"' in page and "suggested automatically" not in page
+    make_user(demo, "editor@example.org", "Ed Itor", editor=True)
+    auth.login("editor@example.org")
+    related = part(text_of(client.get(f"/q/{SKY}")), '<section class="related"')
+    marked = related.count("suggested automatically")
+    assert marked == related.count('data-kind="suggested"') and marked > 0
 
 
 def test_a_chain_joins_two_questions_by_related_links(demo, client):

@@ -4,7 +4,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import HTMX
+from tests.conftest import HTMX, Auth, csrf_token, make_user
 from tests.pages import links, part, text_of
 from webapp.graph.models import AnswerRequest
 from webapp.extensions import db
@@ -49,6 +49,20 @@ def test_a_request_is_counted_once_per_reader_and_updates_in_place(demo, client,
     other_browser = app.test_client()
     assert "2 readers asked for an answer." in text_of(ask(other_browser))
     assert requests_in_db(demo) == 2
+
+
+def test_a_logged_in_reader_is_counted_once_from_any_browser(demo, app):
+    make_user(demo)
+    laptop, phone = app.test_client(), app.test_client()
+    for browser in (laptop, phone):
+        Auth(app, browser).login()
+    assert "1 reader asked for an answer." in text_of(ask(laptop))
+    on_phone = part(text_of(phone.get(OSTRICH)), '<section id="request-answer"')
+    assert "Your request is among them." in on_phone and "Request an answer</button>" not in on_phone
+    # The form still open in an old tab, posted from the phone: counted once.
+    again = phone.post(f"{OSTRICH}/request", data={"csrf_token": csrf_token(phone)}, headers=HTMX)
+    assert "1 reader asked for an answer." in text_of(again)
+    assert requests_in_db(demo) == 1
 
 
 def test_without_javascript_the_form_posts_and_comes_back(demo, client):

@@ -248,13 +248,14 @@ def test_typing_does_not_record_gaps_and_personal_data_is_dropped(demo, client):
     assert gap_rows(demo) == {"xylophones kazoos": 1}
 
 
-def test_gaps_page_is_for_editors_only(demo, client, runner):
+def test_gaps_page_is_for_editors_only(demo, client, runner, auth):
     search(client, "quokka plimsolls")
-    assert client.get("/search/gaps").status_code == 404  # no editor password set: no page
-    demo.config["EDITOR_PASSWORD"] = "correct horse"
-    assert client.get("/search/gaps").status_code == 401
-    assert client.get("/search/gaps", auth=("editor", "wrong")).status_code == 401
-    page = client.get("/search/gaps", auth=("editor", "correct horse"))
+    assert client.get("/search/gaps").status_code == 302  # to the login page
+    auth.register()
+    auth.login()
+    assert client.get("/search/gaps").status_code == 403
+    assert runner.invoke(args=["accounts", "editor", "reader@example.org"]).exit_code == 0
+    page = client.get("/search/gaps")
     assert page.status_code == 200 and "quokka plimsolls" in text_of(page)
     assert "quokka plimsolls" in runner.invoke(args=["search", "gaps"]).output
 

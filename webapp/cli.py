@@ -14,6 +14,7 @@ from webapp.content import synth
 from webapp.extensions import db
 from webapp.search import sync
 
+from webapp.accounts.cli import accounts_cli
 from webapp.content.cli import content_cli
 from webapp.graph.cli import graph_cli
 from webapp.search.cli import search_cli
@@ -41,6 +42,7 @@ def synth_command(count: int, seed: int, index: bool) -> None:
 
 
 def register(app: Flask) -> None:
+    app.cli.add_command(accounts_cli)
     app.cli.add_command(content_cli)
     app.cli.add_command(search_cli)
     app.cli.add_command(demo_cli)

@@ -43,7 +43,6 @@ def from_environment() -> dict:
         "SEARCH_DRAIN_ON_COMMIT": True,
         # Serving processes rebuild a missing index in a thread and say so meanwhile.
         "SEARCH_REBUILD_IN_BACKGROUND": True,
-        "EDITOR_PASSWORD": os.environ.get("EDITOR_PASSWORD", ""),
         "SITE_NAME": os.environ.get("SITE_NAME", "Plumb"),
         # Absolute base for canonical and OpenGraph URLs; the request's host if unset.
         "SITE_URL": os.environ.get("SITE_URL", "").rstrip("/"),

@@ -1,19 +1,14 @@
-"""Editor-only pages. Until accounts have an editor role, editors authenticate with
-HTTP basic auth against the EDITOR_PASSWORD setting; without one the pages do not exist."""
+"""Editor-only pages: for accounts with the editor role (`flask accounts editor EMAIL`)."""
 from __future__ import annotations
 
-import hmac
+from flask import abort
+from flask_login import current_user
 
-from flask import abort, current_app, request
-from werkzeug.datastructures import WWWAuthenticate
-from werkzeug.exceptions import Unauthorized
+from webapp.extensions import login_manager
 
 
 def require_editor() -> None:
-    password = current_app.config.get("EDITOR_PASSWORD")
-    if not password:
-        abort(404)
-    given = request.authorization.password if request.authorization else ""
-    if not hmac.compare_digest((given or "").encode(), password.encode()):
-        raise Unauthorized(description="This page is for editors.",
-                           www_authenticate=WWWAuthenticate("basic", {"realm": "Plumb editors"}))
+    if not current_user.is_authenticated:
+        abort(login_manager.unauthorized())  # to the login page, and back here afterwards
+    if not current_user.is_editor:
+        abort(403, description="This page is for editors.")

@@ -10,7 +10,8 @@ from webapp.rendering import render
 
 TITLES = {
     400: "That request did not make sense to us",
-    401: "Please sign in",
+    401: "Please log in",
+    403: "This page is not open to you",
     404: "Page not found",
     405: "That action is not allowed here",
     409: "That has been done already",
