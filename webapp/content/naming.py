@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-SLUG_RE = re.compile(r"^[a-z0-9-]{1,80}$")
+SLUG_RE = re.compile(r"^[a-z0-9-]{1,80}\Z")  # \Z: "$" would let a final newline through
 SLUG_MAX = 80
 _END_PUNCTUATION = ".?!…;:,"
 

@@ -57,7 +57,7 @@ def parse(form) -> Choice:
             choice.errors["amount"] = (f"Choose an amount from {format_money(MIN_CENTS)} "
                                        f"to {format_money(MAX_CENTS)}.")
         choice.amount_cents = cents
-    elif choice.preset.isdigit() and int(choice.preset) in PRESETS:
+    elif choice.preset in {str(cents) for cents in PRESETS}:
         choice.amount_cents = int(choice.preset)
     else:
         choice.errors["amount"] = "Choose an amount."
@@ -67,6 +67,6 @@ def parse(form) -> Choice:
         choice.errors["public_name"] = f"Use at most {MAX_NAME} characters for your public name."
     if len(choice.message) > MAX_MESSAGE:
         choice.errors["message"] = f"Keep your message to {MAX_MESSAGE} characters (it has {len(choice.message)})."
-    if not KEY_RE.match(choice.key):
+    if not KEY_RE.fullmatch(choice.key):
         choice.errors["key"] = "This form is missing its pledge number. Reload the page and try again."
     return choice

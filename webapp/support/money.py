@@ -7,13 +7,13 @@ SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$"}
 MIN_CENTS = 100  # $1
 MAX_CENTS = 1_000_000  # $10,000
 # Dollars with at most two decimals, with or without thousands separators.
-AMOUNT_RE = re.compile(r"^(\d{1,3}(,\d{3})+|\d{1,7})(\.\d{1,2})?$")
+AMOUNT_RE = re.compile(r"^([0-9]{1,3}(,[0-9]{3})+|[0-9]{1,7})(\.[0-9]{1,2})?$")
 
 
 def parse_cents(text: str) -> int | None:
     """'12.5' -> 1250; None for anything that is not an amount of whole cents."""
     text = text.strip().lstrip("$").strip()
-    if not AMOUNT_RE.match(text):
+    if not AMOUNT_RE.fullmatch(text):
         return None
     whole, _, cents = text.replace(",", "").partition(".")
     return int(whole) * 100 + int(cents.ljust(2, "0") or 0)
