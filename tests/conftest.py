@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 from webapp import create_app
 from webapp.content.importer import import_folder
 from webapp.database import advance_sequences
-from webapp.extensions import db
+from webapp.extensions import db, limiter
 from webapp.graph import suggestions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,13 +35,14 @@ def make_app(folder: Path, **overrides):
         "SEARCH_INDEX_DIR": str(folder / "search_index"),
         "SITE_URL": "https://plumb.example",
         "SEARCH_REBUILD_IN_BACKGROUND": False,
-        # Rate limits in Redis when TEST_REDIS_URL names one (`make test` does where it
-        # answers), each app under its own prefix so tests do not share allowances.
+        # Rate limits in Redis when TEST_REDIS_URL names one (`make test` does where it answers).
         "RATELIMIT_STORAGE_URI": os.environ.get("TEST_REDIS_URL") or "memory://",
-        "RATELIMIT_KEY_PREFIX": f"plumb-test-{uuid.uuid4().hex}",
     }
     settings.update(overrides)
     app = create_app(settings)
+    # Each test starts with full allowances (memory storage is new per app anyway; the
+    # limiter is one object per process, so its key prefix cannot tell tests apart).
+    limiter.reset()
     with app.app_context():
         db.drop_all()  # a shared PostgreSQL database may hold the last test's tables
         db.create_all()

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, redirect, request, session, url_for
 from flask_login import login_user, logout_user
+from flask_login.config import COOKIE_NAME
 
 from webapp.accounts import service
 from webapp.accounts.models import User
@@ -30,7 +31,7 @@ def sign_in(user: User, remember: bool) -> None:
 
 def sign_in_again(user: User) -> None:
     """After the user's token changed (new password): this browser stays signed in."""
-    had_cookie = current_app.config["REMEMBER_COOKIE_NAME"] in request.cookies
+    had_cookie = current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies
     sign_in(user, remember=had_cookie)
 
 

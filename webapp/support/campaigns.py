@@ -98,9 +98,10 @@ def _in_unit(campaign: Campaign, n: int) -> str:
 def progress(campaign: Campaign, now: dt.datetime | None = None) -> Progress:
     now = now or utcnow()
     n = counted(campaign)
-    left = time_left(campaign.deadline, now)
+    current = state(campaign, now)
+    left = time_left(campaign.deadline, now) if current != ENDED else None
     return Progress(
-        campaign=campaign, state=state(campaign, now), counted=n,
+        campaign=campaign, state=current, counted=n,
         percent=n * 100 // campaign.goal, goal_text=_in_unit(campaign, campaign.goal), counted_text=_in_unit(campaign, n),
         time_left=left, last_days=left is not None and campaign.deadline - now < LAST_DAYS,
     )

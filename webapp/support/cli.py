@@ -48,7 +48,7 @@ def _offset(kind: str, value: str | None) -> int | None:
         return None
     number = parse_cents(value) if kind == AMOUNT else (int(value) if value.isdigit() else None)
     if number is None:
-        raise click.BadParameter(f"{value!r} is not a {'amount' if kind == AMOUNT else 'number of supporters'}",
+        raise click.BadParameter(f"{value!r} is not {'an amount' if kind == AMOUNT else 'a number of supporters'}",
                                  param_hint="--offset")
     return number
 
@@ -74,6 +74,9 @@ def _apply(campaign: Campaign, headline, text, goal_supporters, goal_amount, cur
     if text is not None:
         campaign.text = " ".join(text.split())[:600]
     if goal := _goal(goal_supporters, goal_amount):
+        if campaign.goal_kind not in (None, goal[0]) and campaign.goal_offset and offset is None:
+            # The offset is counted in the goal's unit: supporters would silently become cents.
+            raise click.UsageError("the goal changes from supporters to an amount or back: give --offset in the new unit")
         campaign.goal_kind, campaign.goal = goal
     if currency is not None:
         if not (len(currency) == 3 and currency.isalpha()):

@@ -102,6 +102,7 @@ def pledge():
     except pledges.PledgeRefused as refused:
         return _refused(refused.status, str(refused), choice if refused.status != 409 else None)
     w.drop_draft()
+    db.session.expire_all()  # the pledge was written on its own connection: read the new counts
     thanks = db.session.get(Pledge, outcome.pledge_id)
     if not wants_fragment():
         flash(f"Thank you! Your pledge of {choice.summary(thanks.currency)} is recorded.")
@@ -170,7 +171,7 @@ def cancel(pledge_id: int):
     if mine is None or mine.user_id != current_user.id:
         abort(404, description="You have no pledge with this number.")
     cancelled = pledges.cancel(db.engine, pledge_id, current_user.id)
-    db.session.refresh(mine)
+    db.session.expire_all()  # written on its own connection
     if not wants_fragment():
         flash("Your pledge is cancelled." if cancelled else "That pledge was cancelled already.")
         return redirect(url_for("support.mine", _anchor=f"pledge-{pledge_id}"), code=303)

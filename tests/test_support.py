@@ -1,0 +1,784 @@
+"""The supporter widget, pledging through it, /support, /support/mine and /support/progress:
+each route as a page and as an htmx fragment, in every campaign state."""
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+import secrets
+from functools import cache
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import HTMX, PASSWORD, csrf_token, make_campaign, make_user
+from tests.pages import get, links, part, text_of
+from webapp.accounts import passwords, service as accounts
+from webapp.accounts.models import User
+from webapp.answers.models import utcnow
+from webapp.extensions import db
+from webapp.support import pledges as pledge_service
+from webapp.support.choices import Choice
+from webapp.support.models import Campaign, Pledge
+
+SKY = "/q/why-is-the-sky-blue"
+OTHER = dict(email="other@example.org", name="Oth Er")
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+def attrs(tag: str) -> dict[str, str]:
+    pairs = re.findall(r"""([\w:-]+)=(?:"([^"]*)"|'([^']*)')""", tag)
+    return {name: html.unescape(double or single) for name, double, single in pairs}
+
+
+def bar(text: str) -> dict[str, str]:
+    """The attributes of the <progress> element."""
+    tags = re.findall(r"<progress\b[^>]*>", text)
+    assert len(tags) == 1, tags
+    return attrs(tags[0])
+
+
+def count_line(text: str) -> str:
+    """"3 supporters of 1,000 supporters · 0%", as the widget shows it."""
+    return re.sub(r"\s+", " ", re.search(r'id="support-count"[^>]*>(.*?)</p>', text, re.S).group(1)).strip()
+
+
+def field(text: str, name: str) -> str | None:
+    match = re.search(rf'<input[^>]*name="{name}"[^>]*value="([^"]*)"', text)
+    return html.unescape(match.group(1)) if match else None
+
+
+def checked(text: str, name: str) -> str | None:
+    """The value of the checked radio button called `name`."""
+    for tag in re.findall(rf'<input type="radio" name="{name}"[^>]*>', text):
+        if re.search(r"\bchecked\b", tag):
+            return attrs(tag)["value"]
+    return None
+
+
+def widget(client, **params):
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return client.get("/support/widget" + (f"?{query}" if query else ""), headers=HTMX)
+
+
+def token(client) -> str:
+    """The CSRF token as the widget's forms carry it (or another page, when it has no form)."""
+    return field(text_of(widget(client)), "csrf_token") or csrf_token(client)
+
+
+def new_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def form_of(client) -> dict[str, str]:
+    """The csrf token and the idempotency key of the pledge form the widget renders."""
+    text = text_of(widget(client))
+    assert 'action="/support/pledge"' in text, "the widget shows no pledge form"
+    return {"csrf_token": field(text, "csrf_token"), "key": field(text, "key")}
+
+
+def post_pledge(client, amount="1000", frequency="once", htmx=True, form=None, **fields):
+    """Submit the widget's pledge form. Fields set to None are left out."""
+    data = {**(form or form_of(client)), "amount": amount, "frequency": frequency, **fields}
+    data = {k: v for k, v in data.items() if v is not None}
+    return client.post("/support/pledge", data=data, headers=HTMX if htmx else {})
+
+
+def counters(app) -> tuple[int, int]:
+    """(supporters, amount in cents) of the newest campaign, as stored."""
+    with app.app_context():
+        campaign = db.session.scalars(select(Campaign).order_by(Campaign.id.desc())).first()
+        return campaign.supporters, campaign.amount_cents
+
+
+def pledge_rows(app) -> list[Pledge]:
+    with app.app_context():
+        rows = db.session.scalars(select(Pledge).order_by(Pledge.id)).all()
+        db.session.expunge_all()
+        return rows
+
+
+def consistent(app) -> bool:
+    with app.app_context():
+        return pledge_service.check(db.session) == []
+
+
+def progress_line(client) -> str:
+    return count_line(text_of(client.get("/support/progress", headers=HTMX)))
+
+
+@cache
+def password_hash() -> str:
+    return passwords.hashed(PASSWORD)
+
+
+def sign_in(app, client, email="reader@example.org", name="Rea Der") -> int:
+    """A new account, signed in on `client` as a login leaves it. Quicker than `auth`
+    (scrypt twice per test); the tests of logging in use the real forms."""
+    with app.app_context():
+        user = User(email=email, display_name=name, password_hash=password_hash(),
+                    session_token=accounts.new_session_token())
+        db.session.add(user)
+        db.session.commit()
+        user_id, ident = user.id, user.get_id()
+    with client.session_transaction() as session:
+        session["_user_id"], session["_fresh"] = ident, True
+    return user_id
+
+
+@pytest.fixture
+def reader(app, client, campaign):
+    """A logged-in reader and a running campaign."""
+    sign_in(app, client)
+    return campaign
+
+
+def log_in_other(app):
+    """A second reader in a second browser."""
+    other = app.test_client()
+    return other, sign_in(app, other, **OTHER)
+
+
+# --- the widget on every page -----------------------------------------------------------------
+
+def test_every_page_ships_a_lazy_placeholder_with_a_plain_link(demo, client, campaign):
+    for url in ("/", SKY):
+        page = text_of(client.get(url))
+        placeholder = part(page, '<aside id="support-widget"', "</aside>")
+        assert 'hx-get="/support/widget"' in placeholder and 'hx-trigger="load"' in placeholder
+        assert "Loading…" in placeholder
+        assert ("/support", "Support Plumb: see our goal and pledge") in links(placeholder)
+        assert "Goal:" not in page  # the widget itself is not rendered into the cached page
+
+
+def test_the_widget_fragment_shows_the_goal_count_percent_and_an_accessible_bar(client, campaign):
+    response = widget(client)
+    text = text_of(response)
+    assert response.status_code == 200 and "<html" not in text
+    assert "HX-Request" in response.headers["Vary"]
+    assert text.strip().startswith('<aside id="support-widget"') and 'hx-target="this"' in text
+    assert '<h2 id="support-heading">Keep Plumb independent</h2>' in text
+    assert "Readers pay for the research" in text
+    assert "Goal: 1,000 supporters" in text
+    assert count_line(text) == "0 supporters of 1,000 supporters · 0%"
+    progress = bar(text)
+    assert (progress["value"], progress["max"]) == ("0", "1000")
+    assert progress["aria-labelledby"] == "support-count"
+    assert progress["aria-valuetext"] == "0 supporters of 1,000 supporters, 0%"
+    assert 'action="/support/pledge"' in text and "Continue</button>" in text  # logged out
+    assert [checked(text, "amount"), checked(text, "frequency")] == ["1000", "once"]
+    assert re.fullmatch(r"[A-Za-z0-9_-]{16,64}", field(text, "key"))
+
+
+def test_the_widget_url_without_htmx_leads_to_the_support_page(client, campaign):
+    response = client.get("/support/widget")
+    assert response.status_code == 303 and response.headers["Location"] == "/support"
+
+
+def test_each_rendered_form_carries_a_new_key(client, campaign):
+    assert form_of(client)["key"] != form_of(client)["key"]
+
+
+def test_without_a_campaign_the_widget_is_an_empty_hidden_aside(client):
+    response = widget(client)
+    assert response.status_code == 200
+    assert text_of(response).strip() == '<aside id="support-widget" hidden></aside>'
+    page = client.get("/support")
+    assert page.status_code == 200
+    assert "There is no supporter campaign right now." in text_of(page)
+    assert client.get("/support/progress", headers=HTMX).status_code == 204
+
+
+def test_the_support_page_carries_the_widget_without_javascript(client, campaign):
+    page = text_of(client.get("/support"))
+    assert "<html" in page and page.count('id="support-widget"') == 1
+    assert 'hx-get="/support/widget"' not in page  # the widget itself, not the placeholder
+    assert "Goal: 1,000 supporters" in page and 'action="/support/pledge"' in page
+
+
+# --- campaign states -------------------------------------------------------------------------
+
+def test_a_reached_goal_is_celebrated_and_still_takes_pledges(app, auth, client):
+    make_campaign(app, goal=10, goal_offset=4, supporters=6)
+    auth.register()
+    assert auth.login().status_code == 303  # the real login form, once
+    text = text_of(widget(client))
+    assert "We reached our goal — thank you! You can still support us" in text
+    assert count_line(text) == "10 supporters of 10 supporters · 100%"
+    response = post_pledge(client)
+    assert response.status_code == 200 and "Thank you" in text_of(response)
+    assert count_line(text_of(response)) == "11 supporters of 10 supporters · 110%"
+    assert bar(text_of(response))["value"] == "10" and bar(text_of(response))["max"] == "10"
+    assert counters(app) == (7, 1000)
+
+
+@pytest.mark.parametrize("fields, says", [
+    (dict(ended_at="now"), "This campaign has ended."),
+    (dict(deadline="past"), "This campaign has ended."),
+    (dict(starts_at="future"), "This campaign starts on"),
+])
+@pytest.mark.parametrize("htmx", [True, False])
+def test_a_campaign_not_running_shows_no_form_and_refuses_pledges(app, client, fields, says, htmx):
+    now = utcnow()
+    values = {"ended_at": now, "deadline": now - dt.timedelta(minutes=1), "starts_at": now + dt.timedelta(days=3)}
+    make_campaign(app, **{name: values[name] for name in fields})
+    sign_in(app, client)
+    shown = get(client, "/support/widget", fragment=True) if htmx else client.get("/support")
+    text = text_of(shown)
+    assert shown.status_code == 200 and says in text
+    assert 'action="/support/pledge"' not in text and 'name="key"' not in text
+    if "ended" in says:
+        assert "Time left" not in text
+    response = post_pledge(client, form={"csrf_token": token(client), "key": new_key()}, htmx=htmx)
+    assert response.status_code == 409
+    assert "This campaign is not taking pledges now." in text_of(response)
+    assert ("<html" in text_of(response)) is not htmx
+    assert pledge_rows(app) == [] and counters(app) == (0, 0)
+
+
+@pytest.mark.parametrize("left, shown, last_days", [
+    (dt.timedelta(days=30, minutes=5), "Time left: 30 days", False),
+    (dt.timedelta(days=7, minutes=5), "Time left: 7 days", False),
+    (dt.timedelta(days=6, hours=23), "Time left: 6 days", True),
+    (dt.timedelta(days=3, minutes=5), "Time left: 3 days", True),
+])
+def test_time_left_and_last_days(app, client, left, shown, last_days):
+    make_campaign(app, deadline=utcnow() + left)
+    text = text_of(widget(client))
+    assert shown in text
+    assert ("Last days!" in text) is last_days
+
+
+def test_no_deadline_no_time_left(app, client):
+    make_campaign(app, deadline=None)
+    assert "Time left" not in text_of(widget(client))
+
+
+def test_an_amount_goal_counts_amounts_with_its_offset(app, client):
+    make_campaign(app, goal_kind="amount", goal=50_000, goal_offset=5_000)
+    text = text_of(widget(client))
+    assert "Goal: $500" in text
+    assert count_line(text) == "$50 of $500 · 10%"
+    sign_in(app, client)
+    post_pledge(client, amount="2500")
+    post_pledge(client, amount="custom", custom_amount="12.50")
+    assert progress_line(client) == "$87.50 of $500 · 17%"
+    assert bar(text_of(widget(client)))["value"] == "8750"
+    assert counters(app) == (1, 3750)
+
+
+def test_a_supporter_offset_is_counted(app, reader, client):
+    with app.app_context():
+        db.session.get(Campaign, reader).goal_offset = 250
+        db.session.commit()
+    assert count_line(text_of(widget(client))) == "250 supporters of 1,000 supporters · 25%"
+    post_pledge(client)
+    assert progress_line(client) == "251 supporters of 1,000 supporters · 25%"
+    assert counters(app) == (1, 1000)
+
+
+# --- pledging while logged out: inline login and register --------------------------------------
+
+CHOICE = {"amount": "custom", "custom_amount": "12.50", "frequency": "monthly",
+          "public_name": "Ada L.", "message": "For the sources!"}
+
+
+def choose_while_logged_out(client) -> str:
+    """Fill in the form logged out; returns the form's key."""
+    form = form_of(client)
+    response = client.post("/support/pledge", data={**form, **CHOICE}, headers=HTMX)
+    text = text_of(response)
+    assert response.status_code == 200 and "<html" not in text
+    assert "To pledge $12.50 every month, log in or create an account. Your choices are kept." in text
+    assert 'hx-post="/support/login"' in text and 'name="password"' in text
+    assert 'action="/support/pledge"' not in text
+    return form["key"]
+
+
+def assert_form_kept(text: str, key: str) -> None:
+    assert "<html" not in text and 'action="/support/pledge"' in text
+    assert "Pledge</button>" in text  # logged in now
+    assert checked(text, "amount") == "custom" and field(text, "custom_amount") == "12.50"
+    assert checked(text, "frequency") == "monthly"
+    assert field(text, "public_name") == "Ada L."
+    assert re.search(r"<textarea[^>]*>For the sources!</textarea>", text)
+    assert field(text, "key") == key
+
+
+def test_logging_in_inline_brings_back_the_same_choices_and_key(app, client, campaign):
+    make_user(app)
+    key = choose_while_logged_out(client)
+    assert pledge_rows(app) == []
+    response = client.post("/support/login", headers=HTMX, data={
+        "email": "reader@example.org", "password": PASSWORD, "csrf_token": token(client)})
+    assert response.status_code == 200
+    text = text_of(response)
+    assert "You are logged in as Rea Der." in text
+    assert_form_kept(text, key)
+    assert 'id="account-nav" hx-swap-oob="true"' in text and ("/support/mine", "My support") in links(text)
+    # The widget loaded again shows the same pending pledge.
+    assert field(text_of(widget(client)), "key") == key
+    confirm = client.post("/support/pledge", headers=HTMX, data={"csrf_token": field(text, "csrf_token"),
+                                                                  "key": key, **CHOICE})
+    assert confirm.status_code == 200 and "Thank you, Ada L.!" in text_of(confirm)
+    assert counters(app) == (1, 1250)
+    # The draft is used up: the next form has a fresh key and the default choice.
+    after = text_of(widget(client))
+    assert field(after, "key") != key and checked(after, "amount") == "1000"
+
+
+def test_registering_inline_brings_back_the_same_choices_and_key(app, client, campaign):
+    key = choose_while_logged_out(client)
+    join = client.get("/support/join?as=new", headers=HTMX)
+    assert 'hx-post="/support/register"' in text_of(join) and "To pledge $12.50 every month" in text_of(join)
+    response = client.post("/support/register", headers=HTMX, data={
+        "email": "new@example.org", "display_name": "New Reader", "password": PASSWORD,
+        "csrf_token": token(client)})
+    assert response.status_code == 200
+    assert_form_kept(text_of(response), key)
+    assert client.get("/support/mine").status_code == 200  # logged in
+
+
+def test_a_wrong_password_inline_is_a_401_in_the_widget_with_the_choice_kept(app, client, campaign):
+    make_user(app)
+    choose_while_logged_out(client)
+    response = client.post("/support/login", headers=HTMX, data={
+        "email": "reader@example.org", "password": PASSWORD + "x", "csrf_token": token(client)})
+    text = text_of(response)
+    assert response.status_code == 401 and "<html" not in text
+    assert "That email address and password do not match an account." in text
+    assert "To pledge $12.50 every month" in text and 'hx-post="/support/login"' in text
+    assert client.get("/support/mine").status_code == 302  # still logged out
+
+
+def test_an_inline_register_with_a_weak_password_is_refused_in_the_widget(app, client, campaign):
+    choose_while_logged_out(client)
+    response = client.post("/support/register", headers=HTMX, data={
+        "email": "new@example.org", "display_name": "New Reader", "password": "short", "csrf_token": token(client)})
+    assert response.status_code == 422 and "<html" not in text_of(response)
+    assert 'class="field-error"' in text_of(response) and "To pledge $12.50 every month" in text_of(response)
+
+
+@pytest.mark.parametrize("url, data", [
+    ("/support/login", {"email": "reader@example.org", "password": PASSWORD}),
+    ("/support/register", {"email": "new@example.org", "display_name": "New Reader", "password": PASSWORD}),
+])
+def test_inline_login_and_register_without_a_csrf_token_are_refused_in_the_widget(app, client, campaign, url, data):
+    make_user(app)
+    choose_while_logged_out(client)
+    response = client.post(url, data={**data, "csrf_token": "wrong"}, headers=HTMX)
+    assert response.status_code == 400 and "<html" not in text_of(response)
+    assert "security token is missing or wrong" in text_of(response)
+    assert client.get("/support/mine").status_code == 302  # not logged in
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 1  # nobody registered
+
+
+def test_logged_out_without_javascript_the_pledge_goes_through_the_login_page(app, client, campaign):
+    make_user(app)
+    form = form_of(client)
+    response = client.post("/support/pledge", data={**form, **CHOICE})
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith("/login?next=/support")
+    login = client.post(response.headers["Location"], data={
+        "email": "reader@example.org", "password": PASSWORD, "csrf_token": token(client)})
+    assert login.status_code == 303 and login.headers["Location"].startswith("/support")
+    assert_form_kept(text_of(client.get("/support/widget", headers=HTMX)), form["key"])
+    assert pledge_rows(app) == []
+
+
+# --- pledging while logged in --------------------------------------------------------------
+
+def test_a_pledge_says_thank_you_in_place_and_the_counts_move(app, reader, client):
+    response = post_pledge(client, public_name="Ada", message="Keep going")
+    text = text_of(response)
+    assert response.status_code == 200 and "<html" not in text
+    assert response.headers["HX-Trigger"] == "pledged"
+    assert "Thank you, Ada!" in text and "Your pledge of $10 (one time)" in text
+    assert count_line(text) == "1 supporter of 1,000 supporters · 0%"
+    assert progress_line(client) == "1 supporter of 1,000 supporters · 0%"
+    assert counters(app) == (1, 1000)
+    [row] = pledge_rows(app)
+    assert (row.amount_cents, row.frequency, row.public_name, row.message) == (1000, "once", "Ada", "Keep going")
+    for fragment in (False, True):
+        mine = get(client, "/support/mine", fragment=fragment)
+        assert mine.status_code == 200 and ("<html" in text_of(mine)) is not fragment
+        assert f'id="pledge-{row.id}"' in text_of(mine) and "$10 one time" in text_of(mine)
+
+
+def test_without_javascript_a_pledge_leads_to_my_support(app, reader, client):
+    response = post_pledge(client, amount="2500", frequency="monthly", htmx=False)
+    [row] = pledge_rows(app)
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/support/mine#pledge-{row.id}"
+    mine = text_of(client.get(response.headers["Location"]))
+    assert "Thank you! Your pledge of $25 every month is recorded." in mine
+    assert "$25 every month" in part(mine, f'<li id="pledge-{row.id}"', "</li>")
+    assert counters(app) == (1, 2500)
+
+
+@pytest.mark.parametrize("htmx", [True, False])
+def test_the_same_key_twice_is_one_pledge_with_the_same_answer(app, reader, client, htmx):
+    form = form_of(client)
+    first = post_pledge(client, form=form, htmx=htmx, public_name="Ada")
+    again = post_pledge(client, form=form, htmx=htmx, public_name="Ada")
+    assert first.status_code == again.status_code
+    if htmx:
+        assert "Thank you, Ada! Your pledge of $10 (one time)" in re.sub(r"\s+", " ", text_of(again))
+        assert "counted once" in text_of(again)
+    else:
+        assert first.headers["Location"] == again.headers["Location"]
+    assert len(pledge_rows(app)) == 1 and counters(app) == (1, 1000)
+
+
+def test_the_same_key_with_a_different_amount_is_a_409_and_changes_nothing(app, reader, client):
+    form = form_of(client)
+    post_pledge(client, form=form)
+    for change in (dict(amount="2500"), dict(frequency="monthly")):
+        response = post_pledge(client, form=form, **change)
+        assert response.status_code == 409
+        assert "already used for a different pledge" in text_of(response)
+        assert "<html" not in text_of(response)
+    [row] = pledge_rows(app)
+    assert (row.amount_cents, row.frequency) == (1000, "once") and counters(app) == (1, 1000)
+
+
+def test_another_account_cannot_reuse_a_key(app, reader, client):
+    form = form_of(client)
+    post_pledge(client, form=form)
+    other, _ = log_in_other(app)
+    response = other.post("/support/pledge", headers=HTMX,
+                          data={"csrf_token": token(other), "key": form["key"], "amount": "1000", "frequency": "once"})
+    assert response.status_code == 409
+    assert len(pledge_rows(app)) == 1 and counters(app) == (1, 1000)
+
+
+BAD_CHOICES = {
+    "amount 0.99": (dict(amount="custom", custom_amount="0.99"), "Choose an amount from $1 to $10,000."),
+    "amount 10000.01": (dict(amount="custom", custom_amount="10000.01"), "Choose an amount from $1 to $10,000."),
+    "amount abc": (dict(amount="custom", custom_amount="abc"), "Enter an amount in dollars and cents"),
+    "amount 1e3": (dict(amount="custom", custom_amount="1e3"), "Enter an amount in dollars and cents"),
+    "amount -5": (dict(amount="custom", custom_amount="-5"), "Enter an amount in dollars and cents"),
+    "amount 5.555": (dict(amount="custom", custom_amount="5.555"), "Enter an amount in dollars and cents"),
+    "amount in full-width digits": (dict(amount="custom", custom_amount="\uff11\uff12"), "Enter an amount in dollars"),
+    "empty custom amount": (dict(amount="custom", custom_amount=""), "Enter an amount in dollars and cents"),
+    "preset not offered": (dict(amount="700"), "Choose an amount."),
+    "preset in other digits": (dict(amount="\u0665\u0660\u0660"), "Choose an amount."),
+    "preset of a million": (dict(amount="100000000"), "Choose an amount."),
+    "missing amount": (dict(amount=None), "Choose an amount."),
+    "weekly": (dict(frequency="weekly"), "Choose one-time or monthly."),
+    "missing key": (dict(key=None), "missing its pledge number"),
+    "short key": (dict(key="abc123"), "missing its pledge number"),
+    "long key": (dict(key="k" * 65), "missing its pledge number"),
+    "key with odd characters": (dict(key="abcdefgh/ijklmnop"), "missing its pledge number"),
+    "key with a newline": (dict(key="abcdefghijklmnop\n"), "missing its pledge number"),
+    "message of 281": (dict(message="m" * 281), "Keep your message to 280 characters"),
+    "public name of 81": (dict(public_name="n" * 81), "Use at most 80 characters for your public name."),
+}
+
+
+@pytest.mark.parametrize("change, says", BAD_CHOICES.values(), ids=BAD_CHOICES.keys())
+def test_a_bad_choice_is_a_clear_422_and_changes_nothing(app, reader, client, change, says):
+    form = form_of(client)
+    data = {**form, "amount": "1000", "frequency": "once", **change}
+    response = client.post("/support/pledge", headers=HTMX, data={k: v for k, v in data.items() if v is not None})
+    text = text_of(response)
+    assert response.status_code == 422 and "<html" not in text
+    assert "Please check the form:" in text and says in text
+    assert 'action="/support/pledge"' in text  # the form comes back to be corrected
+    assert pledge_rows(app) == [] and counters(app) == (0, 0)
+
+
+@pytest.mark.parametrize("htmx", [True, False])
+def test_a_bad_choice_without_javascript_is_a_422_page(app, reader, client, htmx):
+    response = post_pledge(client, amount="custom", custom_amount="0.50", htmx=htmx)
+    assert response.status_code == 422 and ("<html" in text_of(response)) is not htmx
+    assert "Choose an amount from $1 to $10,000." in text_of(response)
+    assert field(text_of(response), "custom_amount") == "0.50"
+    assert pledge_rows(app) == []
+
+
+@pytest.mark.parametrize("csrf", [None, "wrong"])
+@pytest.mark.parametrize("htmx", [True, False])
+def test_a_pledge_without_a_good_csrf_token_is_a_400_and_changes_nothing(app, reader, client, csrf, htmx):
+    form = {**form_of(client), "csrf_token": csrf}
+    response = post_pledge(client, form=form, htmx=htmx)
+    assert response.status_code == 400
+    assert "security token is missing or wrong" in text_of(response)
+    assert ("<html" in text_of(response)) is not htmx
+    assert pledge_rows(app) == [] and counters(app) == (0, 0)
+
+
+@pytest.mark.parametrize("typed, cents", [("1", 100), ("10000", 1_000_000), ("12.50", 1250), ("1,000", 100_000),
+                                          ("$7.5", 750)])
+def test_custom_amounts_are_taken_in_whole_cents(app, reader, client, typed, cents):
+    response = post_pledge(client, amount="custom", custom_amount=typed)
+    assert response.status_code == 200 and "Thank you" in text_of(response)
+    [row] = pledge_rows(app)
+    assert row.amount_cents == cents and counters(app) == (1, cents)
+
+
+def test_names_and_messages_are_kept_as_plain_text_and_shown_escaped(app, reader, client):
+    post_pledge(client, public_name="Mallory\u202eevil\x07", message='<script>alert("x")</script> & <b>bold</b>')
+    [row] = pledge_rows(app)
+    assert "\u202e" not in row.public_name and "\x07" not in row.public_name
+    assert row.public_name.startswith("Mallory") and row.public_name.rstrip().endswith("evil")
+    for url in ("/support", "/support/mine"):
+        page = text_of(client.get(url))
+        assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in page
+        assert "<script>alert" not in page and "<b>bold" not in page
+        assert "\u202e" not in page
+
+
+def test_a_pledge_is_the_same_with_a_message_of_exactly_280_and_a_name_of_80(app, reader, client):
+    response = post_pledge(client, public_name="n" * 80, message="m" * 280)
+    assert response.status_code == 200
+    [row] = pledge_rows(app)
+    assert (len(row.public_name), len(row.message)) == (80, 280)
+
+
+# --- cancelling on /support/mine ----------------------------------------------------------
+
+def cancel(client, pledge_id, htmx=False, csrf=True):
+    data = {"csrf_token": token(client)} if csrf else {}
+    return client.post(f"/support/pledges/{pledge_id}/cancel", data=data, headers=HTMX if htmx else {})
+
+
+def test_cancelling_takes_the_pledge_out_of_the_count_at_once(app, reader, client):
+    post_pledge(client, amount="2500")
+    [row] = pledge_rows(app)
+    mine = text_of(client.get("/support/mine"))
+    assert f'action="/support/pledges/{row.id}/cancel"' in mine
+    response = cancel(client, row.id)
+    assert response.status_code == 303 and response.headers["Location"] == f"/support/mine#pledge-{row.id}"
+    assert counters(app) == (0, 0)
+    assert progress_line(client) == "0 supporters of 1,000 supporters · 0%"
+    page = text_of(client.get("/support/mine"))
+    assert "Your pledge is cancelled." in page and "it no longer counts" in page
+    assert f'action="/support/pledges/{row.id}/cancel"' not in page
+    # Twice: nothing more changes.
+    again = cancel(client, row.id)
+    assert again.status_code == 303
+    assert "That pledge was cancelled already." in text_of(client.get("/support/mine"))
+    assert counters(app) == (0, 0) and consistent(app)
+
+
+def test_cancelling_with_htmx_swaps_the_row_and_refreshes_the_bar(app, reader, client):
+    post_pledge(client)
+    [row] = pledge_rows(app)
+    response = cancel(client, row.id, htmx=True)
+    text = text_of(response)
+    assert response.status_code == 200 and "<html" not in text
+    assert response.headers["HX-Trigger"] == "pledged"
+    assert text.strip().startswith(f'<li id="pledge-{row.id}" class="pledge-row is-cancelled"')
+    assert 'role="status"' in text and "it no longer counts" in text and "Cancel this pledge" not in text
+    assert counters(app) == (0, 0)
+    second = cancel(client, row.id, htmx=True)
+    assert second.status_code == 200 and 'role="status"' not in text_of(second)
+    assert counters(app) == (0, 0) and consistent(app)
+
+
+@pytest.mark.parametrize("htmx", [True, False])
+def test_cancelling_someone_elses_or_no_pledge_is_a_404(app, reader, client, htmx):
+    post_pledge(client)
+    [row] = pledge_rows(app)
+    other, _ = log_in_other(app)
+    assert cancel(other, row.id, htmx=htmx).status_code == 404
+    assert cancel(client, row.id + 100, htmx=htmx).status_code == 404
+    assert pledge_rows(app)[0].status == "active" and counters(app) == (1, 1000)
+
+
+@pytest.mark.parametrize("htmx", [True, False])
+def test_cancelling_without_a_csrf_token_is_a_400(app, reader, client, htmx):
+    post_pledge(client)
+    [row] = pledge_rows(app)
+    response = cancel(client, row.id, htmx=htmx, csrf=False)
+    assert response.status_code == 400 and "security token is missing or wrong" in text_of(response)
+    assert pledge_rows(app)[0].status == "active" and counters(app) == (1, 1000)
+
+
+@pytest.mark.parametrize("htmx", [True, False])
+def test_my_support_and_cancelling_need_a_login(app, client, campaign, htmx):
+    headers = HTMX if htmx else {}
+    for response in (client.get("/support/mine", headers=headers),
+                     client.post("/support/pledges/1/cancel", data={"csrf_token": token(client)}, headers=headers)):
+        if htmx:
+            assert response.status_code == 401 and response.headers["HX-Redirect"].startswith("/login")
+        else:
+            assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_my_support_without_pledges_says_so(app, reader, client):
+    assert "You have no pledges yet." in text_of(client.get("/support/mine"))
+
+
+# --- supporters are distinct accounts ---------------------------------------------------------
+
+def test_two_pledges_by_one_account_are_one_supporter_and_both_amounts(app, reader, client):
+    post_pledge(client, amount="1000")
+    post_pledge(client, amount="custom", custom_amount="40")
+    assert counters(app) == (1, 5000)
+    assert progress_line(client) == "1 supporter of 1,000 supporters · 0%"
+    other, _ = log_in_other(app)
+    post_pledge(other, amount="500")
+    assert counters(app) == (2, 5500)
+    first, second, _ = pledge_rows(app)
+    cancel(client, first.id)
+    assert counters(app) == (2, 4500)
+    cancel(client, second.id)
+    assert counters(app) == (1, 500)
+    assert progress_line(client) == "1 supporter of 1,000 supporters · 0%"
+    assert consistent(app)
+
+
+# --- /support/progress: polled with ETag / 304 ----------------------------------------------------
+
+def test_progress_answers_304_while_nothing_changes_and_a_new_etag_after_a_pledge(app, reader, client):
+    first = client.get("/support/progress", headers=HTMX)
+    etag = first.headers["ETag"]
+    assert first.status_code == 200 and "<html" not in text_of(first)
+    assert "no-cache" in first.headers["Cache-Control"]
+    assert 'hx-trigger="every 15s, pledged from:body"' in text_of(first)
+    same = client.get("/support/progress", headers={**HTMX, "If-None-Match": etag})
+    assert same.status_code == 304 and same.get_data() == b"" and same.headers["ETag"] == etag
+    post_pledge(client)
+    changed = client.get("/support/progress", headers={**HTMX, "If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert count_line(text_of(changed)) == "1 supporter of 1,000 supporters · 0%"
+    # Another browser polling sees the pledge too.
+    assert progress_line(app.test_client()) == "1 supporter of 1,000 supporters · 0%"
+
+
+def test_progress_without_htmx_leads_to_the_support_page(client, campaign):
+    response = client.get("/support/progress")
+    assert response.status_code == 303 and response.headers["Location"] == "/support"
+
+
+# --- dismissing the ask -------------------------------------------------------------------
+
+def test_dismissing_keeps_the_widget_small_for_seven_days(client, campaign):
+    response = client.post("/support/dismiss", data={"csrf_token": token(client)}, headers=HTMX)
+    assert response.status_code == 200 and "<html" not in text_of(response)
+    assert 'class="container support-widget is-small"' in text_of(response)
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("plumb_support=small;")
+    assert "Max-Age=604800" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    small = text_of(widget(client))
+    assert "is-small" in small and 'action="/support/pledge"' not in small
+    assert "Goal: 1,000 supporters" in small  # the bar stays
+    assert 'hx-get="/support/widget?full=1"' in small
+    full = text_of(widget(client, full=1))
+    assert "is-ask" in full and 'action="/support/pledge"' in full
+    assert "is-ask" in text_of(widget(client.application.test_client()))  # only this browser
+
+
+@pytest.mark.parametrize("referrer, back", [
+    ("http://localhost/q/why-is-the-sky-blue?x=1", "http://localhost/q/why-is-the-sky-blue?x=1"),
+    ("https://evil.example/phish", "/"),
+    (None, "/"),
+])
+def test_dismissing_without_javascript_goes_back_to_a_page_of_this_site(client, campaign, referrer, back):
+    headers = {"Referer": referrer} if referrer else {}
+    response = client.post("/support/dismiss", data={"csrf_token": token(client)}, headers=headers)
+    assert response.status_code == 303 and response.headers["Location"] == back
+    assert "plumb_support=small" in response.headers["Set-Cookie"]
+
+
+@pytest.mark.parametrize("htmx", [True, False])
+def test_dismissing_without_a_csrf_token_is_a_400_and_sets_no_cookie(client, campaign, htmx):
+    response = client.post("/support/dismiss", headers=HTMX if htmx else {})
+    assert response.status_code == 400 and "security token is missing or wrong" in text_of(response)
+    assert not any("plumb_support" in c for c in response.headers.getlist("Set-Cookie"))
+    assert ("<html" in text_of(response)) is not htmx
+    assert "is-ask" in text_of(widget(client))
+
+
+# --- /support: the supporter wall and the chart ------------------------------------------------
+
+def add_pledges(app, campaign_id, user_id, n, **fields) -> None:
+    """`n` pledges through the service, a minute apart, the last one a minute ago."""
+    with app.app_context():
+        campaign = db.session.get(Campaign, campaign_id)
+        start = utcnow() - dt.timedelta(minutes=n + 1)
+        for i in range(n):
+            choice = Choice(amount_cents=500, frequency="once", key=new_key(),
+                            public_name=fields.get("public_name", f"Supporter {i + 1}"),
+                            message=fields.get("message", f"Message {i + 1}"))
+            pledge_service.pledge(db.engine, campaign, user_id, choice, now=start + dt.timedelta(minutes=i))
+
+
+def wall_names(text: str) -> list[str]:
+    wall = part(text, '<section id="wall"')
+    return [html.unescape(n) for n in re.findall(r"<li><strong>(.*?)</strong>", wall)]
+
+
+def test_the_wall_shows_public_names_newest_first_without_anonymous_or_cancelled(app, reader, client):
+    post_pledge(client, public_name="First", message="Early bird")
+    post_pledge(client, message="nobody sees this")  # anonymous
+    post_pledge(client, public_name="Cancelled Carl", message="changed my mind")
+    post_pledge(client, public_name="Last", message="Late but here")
+    carl = next(row for row in pledge_rows(app) if row.public_name == "Cancelled Carl")
+    cancel(client, carl.id)
+    page = text_of(client.get("/support"))
+    assert wall_names(page) == ["Last", "First"]
+    wall = part(page, '<section id="wall"')
+    assert "Late but here" in wall and "Early bird" in wall
+    assert "nobody sees this" not in page and "changed my mind" not in page
+    assert "Supporter wall pages" not in wall  # one page only
+
+
+def test_the_wall_is_paginated_by_20_as_a_page_and_as_a_fragment(app, campaign, client):
+    user = make_user(app)
+    add_pledges(app, campaign, user, 25)
+    first = text_of(client.get("/support"))
+    assert wall_names(first) == [f"Supporter {n}" for n in range(25, 5, -1)]
+    assert ("/support?page=2", "Older") in links(part(first, '<section id="wall"'))
+    page_two = client.get("/support?page=2")
+    assert page_two.status_code == 200 and "<html" in text_of(page_two)
+    assert wall_names(text_of(page_two)) == [f"Supporter {n}" for n in range(5, 0, -1)]
+    fragment = client.get("/support?page=2", headers=HTMX)
+    text = text_of(fragment)
+    assert fragment.status_code == 200 and "<html" not in text
+    assert text.strip().startswith('<section id="wall"') and "Page 2 of 2" in text
+    assert wall_names(text) == [f"Supporter {n}" for n in range(5, 0, -1)]
+    assert ("/support?page=1", "Newer") in links(text)
+    assert "Goal:" not in text  # only the wall
+
+
+@pytest.mark.parametrize("query, status", [("page=3", 404), ("page=abc", 400), ("page=0", 400), ("page=-1", 400)])
+@pytest.mark.parametrize("htmx", [True, False])
+def test_wall_pages_that_do_not_exist(app, campaign, client, query, status, htmx):
+    add_pledges(app, campaign, make_user(app), 21)
+    assert get(client, f"/support?{query}", fragment=htmx).status_code == status
+
+
+def test_the_chart_appears_once_there_are_pledges(app, reader, client):
+    assert 'role="img"' not in text_of(client.get("/support"))
+    post_pledge(client)
+    page = text_of(client.get("/support"))
+    chart = part(page, "<svg", "</svg>")
+    assert 'role="img"' in chart and "<title id=\"chart-title\">Supporters over time</title>" in chart
+    assert "<polyline" in chart
+    scripts = re.findall(r"<script\b[^>]*>", page)
+    assert all(re.search(r'src="/static/', tag) for tag in scripts)  # no inline or other hosts' scripts
+    assert "Current supporters by the day they first pledged: 1 on" in page
+
+
+# --- deleting an account -----------------------------------------------------------------
+
+def test_a_deleted_account_stays_counted_but_leaves_the_wall(app, reader, client):
+    post_pledge(client, public_name="Ada", message="Keep going")
+    other, _ = log_in_other(app)
+    post_pledge(other, public_name="Bea", message="Me too")
+    assert wall_names(text_of(client.get("/support"))) == ["Bea", "Ada"]
+    response = client.post("/account/delete", data={"password": PASSWORD, "csrf_token": token(client)})
+    assert response.status_code == 303
+    assert counters(app) == (2, 2000)
+    assert progress_line(client) == "2 supporters of 1,000 supporters · 0%"
+    page = text_of(client.get("/support"))
+    assert wall_names(page) == ["Bea"]
+    assert "Ada" not in page and "Keep going" not in page
+    assert consistent(app)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Pledge).where(Pledge.status == "active")) == 2
