@@ -40,7 +40,7 @@ def bar(text: str) -> dict[str, str]:
 
 
 def count_line(text: str) -> str:
-    """"3 supporters of 1,000 supporters · 0%", as the widget shows it."""
+    """"3 of 1,000 supporters · 0%", as the widget shows it."""
     return re.sub(r"\s+", " ", re.search(r'id="support-count"[^>]*>(.*?)</p>', text, re.S).group(1)).strip()
 
 
@@ -161,11 +161,11 @@ def test_the_widget_fragment_shows_the_goal_count_percent_and_an_accessible_bar(
     assert '<h2 id="support-heading">Keep Plumb independent</h2>' in text
     assert "Readers pay for the research" in text
     assert "Goal: 1,000 supporters" in text
-    assert count_line(text) == "0 supporters of 1,000 supporters · 0%"
+    assert count_line(text) == "0 of 1,000 supporters · 0%"
     progress = bar(text)
     assert (progress["value"], progress["max"]) == ("0", "1000")
     assert progress["aria-labelledby"] == "support-count"
-    assert progress["aria-valuetext"] == "0 supporters of 1,000 supporters, 0%"
+    assert progress["aria-valuetext"] == "0 of 1,000 supporters, 0%"
     assert 'action="/support/pledge"' in text and "Continue</button>" in text  # logged out
     assert [checked(text, "amount"), checked(text, "frequency")] == ["1000", "once"]
     assert re.fullmatch(r"[A-Za-z0-9_-]{16,64}", field(text, "key"))
@@ -205,10 +205,10 @@ def test_a_reached_goal_is_celebrated_and_still_takes_pledges(app, auth, client)
     assert auth.login().status_code == 303  # the real login form, once
     text = text_of(widget(client))
     assert "We reached our goal — thank you! You can still support us" in text
-    assert count_line(text) == "10 supporters of 10 supporters · 100%"
+    assert count_line(text) == "10 of 10 supporters · 100%"
     response = post_pledge(client)
     assert response.status_code == 200 and "Thank you" in text_of(response)
-    assert count_line(text_of(response)) == "11 supporters of 10 supporters · 110%"
+    assert count_line(text_of(response)) == "11 of 10 supporters · 110%"
     assert bar(text_of(response))["value"] == "10" and bar(text_of(response))["max"] == "10"
     assert counters(app) == (7, 1000)
 
@@ -272,9 +272,9 @@ def test_a_supporter_offset_is_counted(app, reader, client):
     with app.app_context():
         db.session.get(Campaign, reader).goal_offset = 250
         db.session.commit()
-    assert count_line(text_of(widget(client))) == "250 supporters of 1,000 supporters · 25%"
+    assert count_line(text_of(widget(client))) == "250 of 1,000 supporters · 25%"
     post_pledge(client)
-    assert progress_line(client) == "251 supporters of 1,000 supporters · 25%"
+    assert progress_line(client) == "251 of 1,000 supporters · 25%"
     assert counters(app) == (1, 1000)
 
 
@@ -396,8 +396,8 @@ def test_a_pledge_says_thank_you_in_place_and_the_counts_move(app, reader, clien
     assert response.status_code == 200 and "<html" not in text
     assert response.headers["HX-Trigger"] == "pledged"
     assert "Thank you, Ada!" in text and "Your pledge of $10 (one time)" in text
-    assert count_line(text) == "1 supporter of 1,000 supporters · 0%"
-    assert progress_line(client) == "1 supporter of 1,000 supporters · 0%"
+    assert count_line(text) == "1 of 1,000 supporters · 0%"
+    assert progress_line(client) == "1 of 1,000 supporters · 0%"
     assert counters(app) == (1, 1000)
     [row] = pledge_rows(app)
     assert (row.amount_cents, row.frequency, row.public_name, row.message) == (1000, "once", "Ada", "Keep going")
@@ -553,7 +553,7 @@ def test_cancelling_takes_the_pledge_out_of_the_count_at_once(app, reader, clien
     response = cancel(client, row.id)
     assert response.status_code == 303 and response.headers["Location"] == f"/support/mine#pledge-{row.id}"
     assert counters(app) == (0, 0)
-    assert progress_line(client) == "0 supporters of 1,000 supporters · 0%"
+    assert progress_line(client) == "0 of 1,000 supporters · 0%"
     page = text_of(client.get("/support/mine"))
     assert "Your pledge is cancelled." in page and "it no longer counts" in page
     assert f'action="/support/pledges/{row.id}/cancel"' not in page
@@ -619,7 +619,7 @@ def test_two_pledges_by_one_account_are_one_supporter_and_both_amounts(app, read
     post_pledge(client, amount="1000")
     post_pledge(client, amount="custom", custom_amount="40")
     assert counters(app) == (1, 5000)
-    assert progress_line(client) == "1 supporter of 1,000 supporters · 0%"
+    assert progress_line(client) == "1 of 1,000 supporters · 0%"
     other, _ = log_in_other(app)
     post_pledge(other, amount="500")
     assert counters(app) == (2, 5500)
@@ -628,7 +628,7 @@ def test_two_pledges_by_one_account_are_one_supporter_and_both_amounts(app, read
     assert counters(app) == (2, 4500)
     cancel(client, second.id)
     assert counters(app) == (1, 500)
-    assert progress_line(client) == "1 supporter of 1,000 supporters · 0%"
+    assert progress_line(client) == "1 of 1,000 supporters · 0%"
     assert consistent(app)
 
 
@@ -645,9 +645,9 @@ def test_progress_answers_304_while_nothing_changes_and_a_new_etag_after_a_pledg
     post_pledge(client)
     changed = client.get("/support/progress", headers={**HTMX, "If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
-    assert count_line(text_of(changed)) == "1 supporter of 1,000 supporters · 0%"
+    assert count_line(text_of(changed)) == "1 of 1,000 supporters · 0%"
     # Another browser polling sees the pledge too.
-    assert progress_line(app.test_client()) == "1 supporter of 1,000 supporters · 0%"
+    assert progress_line(app.test_client()) == "1 of 1,000 supporters · 0%"
 
 
 def test_progress_without_htmx_leads_to_the_support_page(client, campaign):
@@ -775,7 +775,7 @@ def test_a_deleted_account_stays_counted_but_leaves_the_wall(app, reader, client
     response = client.post("/account/delete", data={"password": PASSWORD, "csrf_token": token(client)})
     assert response.status_code == 303
     assert counters(app) == (2, 2000)
-    assert progress_line(client) == "2 supporters of 1,000 supporters · 0%"
+    assert progress_line(client) == "2 of 1,000 supporters · 0%"
     page = text_of(client.get("/support"))
     assert wall_names(page) == ["Bea"]
     assert "Ada" not in page and "Keep going" not in page

@@ -68,7 +68,7 @@ def account(app, email) -> int:
 def test_create_a_supporters_goal_and_the_widget_shows_it(app, runner):
     result = create(runner, "spring", "--goal-supporters", "1000", "--deadline", "2099-12-31T18:00")
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("spring: running, 0 supporters of 1,000 supporters (0%), "
+    assert result.output.startswith("spring: running, 0 of 1,000 supporters (0%), "
                                     "deadline 2099-12-31 18:00 UTC")
     made = campaign(app)
     assert (made.goal_kind, made.goal, made.currency, made.goal_offset) == ("supporters", 1000, "USD", 0)
@@ -140,10 +140,10 @@ def test_update_changes_only_the_options_given(app, runner):
     create(runner, "spring", "--goal-supporters", "1000", "--deadline", "2099-12-31")
     result = run(runner, "campaign", "update", "spring", "--goal-supporters", "500", "--offset", "20")
     assert result.exit_code == 0, result.output
-    assert "spring: running, 20 supporters of 500 supporters (4%), deadline 2099-12-31 00:00 UTC" in result.output
+    assert "spring: running, 20 of 500 supporters (4%), deadline 2099-12-31 00:00 UTC" in result.output
     changed = campaign(app)
     assert (changed.headline, changed.goal, changed.goal_offset) == ("Keep Plumb independent", 500, 20)
-    assert "20 supporters of 500 supporters · 4%" in widget(app)
+    assert "20 of 500 supporters · 4%" in widget(app)
     result = run(runner, "campaign", "update", "spring", "--headline", "Help us  stay\tfree", "--deadline", "none")
     assert result.exit_code == 0
     changed = campaign(app)

@@ -72,7 +72,7 @@ class Progress:
     counted: int
     percent: int  # may pass 100 once the goal is reached
     goal_text: str  # "1,000 supporters" / "$500"
-    counted_text: str  # "412 supporters" / "$212.50"
+    counted_text: str  # "412" / "$212.50": read as "412 of 1,000 supporters"
     time_left: str | None
     last_days: bool
 
@@ -102,6 +102,6 @@ def progress(campaign: Campaign, now: dt.datetime | None = None) -> Progress:
     left = time_left(campaign.deadline, now) if current != ENDED else None
     return Progress(
         campaign=campaign, state=current, counted=n,
-        percent=n * 100 // campaign.goal, goal_text=_in_unit(campaign, campaign.goal), counted_text=_in_unit(campaign, n),
+        percent=n * 100 // campaign.goal, goal_text=_in_unit(campaign, campaign.goal), counted_text=_in_unit(campaign, n) if campaign.goal_kind == AMOUNT else f"{n:,}",
         time_left=left, last_days=left is not None and campaign.deadline - now < LAST_DAYS,
     )
