@@ -1,0 +1,264 @@
+"""A crowd pledging at once through gunicorn with several workers: every pledge counted
+once, none lost, no server error, and the counters equal what the pledge rows say.
+
+20 readers, each logged in in their own cookie jar, send 240 htmx pledge POSTs (12
+each) to 3 gunicorn workers. A quarter of them repeat a key the same reader used
+before (a retry, back-and-resubmit) or is sending at the same moment (a double click,
+two tabs: fired together behind a barrier). Runs on SQLite, and on PostgreSQL when
+TEST_DATABASE_URL is set."""
+from __future__ import annotations
+
+import ctypes
+import html
+import http.cookiejar
+import os
+import random
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import PASSWORD, ROOT, make_campaign, make_user
+from webapp.extensions import db
+from webapp.support.models import Campaign, Pledge
+from webapp.support.money import format_money
+
+GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
+WORKERS = 3
+READERS = 20
+HIGH = "100000 per minute"
+REPEAT_NOTE = "we had it already; it is counted once"
+
+
+# --- the server ----------------------------------------------------------------------
+
+def _die_with_parent() -> None:
+    """Linux: the server gets SIGTERM if pytest itself dies (even by SIGKILL)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+@dataclass
+class Server:
+    url: str
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@contextmanager
+def gunicorn(folder: Path, database_url: str, workers: int = WORKERS):
+    """gunicorn serving `webapp:create_app()` on a free port, terminated on the way out."""
+    if not GUNICORN.exists():
+        pytest.skip(f"gunicorn is not installed in the venv ({GUNICORN})")
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # bound here: no race for the port
+    listener.bind(("127.0.0.1", 0))
+    listener.set_inheritable(True)
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    env = {**os.environ, "SECRET_KEY": "concurrency-test-secret", "DATABASE_URL": database_url,
+           "SEARCH_INDEX_DIR": str(folder / "search_index"), "PLUMB_ENV": "development",
+           "PLEDGE_LIMIT": HIGH, "LOGIN_LIMIT_ADDRESS": HIGH, "LOGIN_LIMIT_ACCOUNT": HIGH,
+           "REGISTER_LIMIT_ADDRESS": HIGH}
+    env.pop("REDIS_URL", None)
+    server = Server(url, folder / "gunicorn.log")
+    with server.log.open("wb") as log:
+        process = subprocess.Popen(
+            [str(GUNICORN), "--workers", str(workers), "--bind", f"fd://{listener.fileno()}",
+             "--graceful-timeout", "5", "webapp:create_app()"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, pass_fds=(listener.fileno(),),
+            preexec_fn=_die_with_parent)
+    listener.close()
+    try:
+        _wait_healthy(server, process)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_healthy(server: Server, process: subprocess.Popen, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"gunicorn exited with {process.returncode}:\n{server.output()}")
+        try:
+            with urllib.request.urlopen(f"{server.url}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"gunicorn did not answer /healthz within {seconds} s:\n{server.output()}")
+
+
+# --- a reader's browser ----------------------------------------------------------------
+
+@dataclass
+class Answer:
+    status: int
+    body: str
+
+
+class Reader:
+    """One reader's browser: a cookie jar shared by all of its requests."""
+
+    def __init__(self, base: str, email: str):
+        self.base, self.email = base, email
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),
+                                                  urllib.request.HTTPCookieProcessor(self.jar))
+        self.csrf = ""
+
+    def request(self, path: str, data: dict | None = None, headers: dict | None = None) -> Answer:
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        request = urllib.request.Request(self.base + path, data=body, headers=headers or {})
+        try:
+            with self.opener.open(request, timeout=60) as response:
+                return Answer(response.status, response.read().decode("utf-8", "replace"))
+        except urllib.error.HTTPError as error:
+            return Answer(error.code, error.read().decode("utf-8", "replace"))
+
+    def log_in(self) -> None:
+        form = self.request("/login")
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form.body).group(1)
+        self.request("/login", {"email": self.email, "password": PASSWORD, "csrf_token": token})
+        account = self.request("/account")  # a reader who is not logged in is sent to /login
+        assert account.status == 200 and "Change password" in account.body, (self.email, account.status)
+        self.csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', account.body).group(1)
+
+    def pledge(self, form: dict) -> Answer:
+        """What the widget's htmx form sends: the token in X-CSRFToken (from hx-headers)."""
+        return self.request("/support/pledge", form, {"HX-Request": "true", "X-CSRFToken": self.csrf})
+
+
+# --- the crowd's plan ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Form:
+    user: int  # the reader's index
+    key: str
+    cents: int
+    fields: tuple  # the form as posted
+
+
+def make_form(rng: random.Random, user: int) -> Form:
+    key = secrets.token_urlsafe(24)
+    if rng.random() < 0.5:
+        preset = rng.choice((500, 1000, 2500))
+        amount, custom, cents = str(preset), "", preset
+    else:
+        cents = rng.randint(100, 1_000_000)
+        amount, custom = "custom", f"{cents // 100}.{cents % 100:02d}"
+    fields = {"amount": amount, "custom_amount": custom, "frequency": rng.choice(("once", "monthly")),
+              "public_name": rng.choice(("", f"Reader {user}")), "message": rng.choice(("", "Keep going!")),
+              "key": key}
+    return Form(user, key, cents, tuple(fields.items()))
+
+
+def plan(rng: random.Random, user: int) -> list[list[Form]]:
+    """12 POSTs in 9 or 10 shots; each shot's POSTs leave together. 9 distinct keys and
+    3 repeats: a double click on the reader's very first pledge (even readers) or two
+    tabs pledging at once (odd readers: their first pledges race), double clicks later
+    on, and one retry of a pledge that was answered long before."""
+    forms = [make_form(rng, user) for _ in range(9)]
+    first = [forms[0], forms[0]] if user % 2 == 0 else [forms[0], forms[1]]
+    later = [[form] for form in forms[1 if user % 2 == 0 else 2:]]
+    for shot in rng.sample(later, 1 if user % 2 == 0 else 2):
+        shot.append(shot[0])  # the same form sent twice at once
+    return [first, *later, [rng.choice(forms[:5])]]
+
+
+def send(reader: Reader, shots: list[list[Form]], start: threading.Barrier) -> list[tuple[Form, Answer]]:
+    answers = []
+    start.wait(60)
+    with ThreadPoolExecutor(2) as pair:
+        for shot in shots:
+            together = threading.Barrier(len(shot))
+
+            def post(form: Form, together=together) -> Answer:
+                together.wait(30)
+                return reader.pledge(dict(form.fields))
+
+            futures = [pair.submit(post, form) for form in shot]
+            answers.extend((form, future.result()) for form, future in zip(shot, futures, strict=True))
+    return answers
+
+
+# --- the test ------------------------------------------------------------------------
+
+def test_a_crowd_of_pledges_is_counted_exactly_once(app, tmp_path):
+    campaign_id = make_campaign(app)
+    emails = [f"reader{n}@example.org" for n in range(READERS)]
+    user_ids = [make_user(app, email, f"Reader {n}") for n, email in enumerate(emails)]
+    rng = random.Random(5)
+    plans = [plan(rng, n) for n in range(READERS)]
+    posts = [form for shots in plans for shot in shots for form in shot]
+    keys = {form.key: form for form in posts}
+    assert len(posts) >= 200 and (len(posts) - len(keys)) / len(posts) >= 0.25
+
+    with gunicorn(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"]) as server:
+        try:
+            readers = [Reader(server.url, email) for email in emails]
+            with ThreadPoolExecutor(READERS) as pool:
+                list(pool.map(Reader.log_in, readers))
+                start = threading.Barrier(READERS)
+                results = [answer for answers in pool.map(send, readers, plans, [start] * READERS)
+                           for answer in answers]
+            bar = readers[0].request("/support/progress", headers={"HX-Request": "true"})
+
+            statuses = Counter(answer.status for _, answer in results)
+            assert len(results) == len(posts)
+            assert not [a for _, a in results if a.status >= 500], statuses
+            assert not [a for _, a in results if "database is locked" in a.body]
+            assert statuses == {200: len(posts)}, statuses
+            # Every answer is the thank-you for that key's pledge; exactly one per key is
+            # the first, every repeat says it was counted once.
+            by_key = defaultdict(list)
+            for form, answer in results:
+                thanks = html.unescape(re.sub(r"\s+", " ", answer.body))
+                assert f"Your pledge of {format_money(form.cents)}" in thanks, thanks[:500]
+                by_key[form.key].append(REPEAT_NOTE in thanks)
+            assert all(notes.count(False) == 1 for notes in by_key.values()), \
+                [notes for notes in by_key.values() if notes.count(False) != 1]
+            # Another reader's bar shows the true count.
+            count = re.search(r'id="support-count"[^>]*>([^<]*)<', bar.body)
+            assert bar.status == 200 and re.search(rf'<progress[^>]* value="{READERS}"', bar.body), bar.body
+            assert count and re.match(rf"{READERS}\b.*\b1,000 supporters", count.group(1)), bar.body
+            output = server.output()
+            assert "database is locked" not in output and "WORKER TIMEOUT" not in output, output
+        except BaseException:
+            print(f"--- gunicorn output ---\n{server.output()}")
+            raise
+
+    expected_amount = sum(form.cents for form in keys.values())
+    with app.app_context():
+        campaign = db.session.get(Campaign, campaign_id)
+        rows = db.session.execute(select(Pledge.idempotency_key, Pledge.amount_cents, Pledge.user_id)).all()
+        pledgers = db.session.scalar(select(func.count(func.distinct(Pledge.user_id))).where(Pledge.status == "active"))
+        assert len(rows) == len(keys)
+        assert {row.idempotency_key: (row.user_id, row.amount_cents) for row in rows} == \
+            {key: (user_ids[form.user], form.cents) for key, form in keys.items()}
+        assert campaign.supporters == READERS == pledgers
+        assert campaign.amount_cents == expected_amount == sum(row.amount_cents for row in rows)
+    check = app.test_cli_runner().invoke(args=["support", "check"])
+    assert check.exit_code == 0 and "all counters agree" in check.output, check.output
