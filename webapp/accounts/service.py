@@ -48,13 +48,17 @@ def user_by_id(session: Session, user_id: str) -> User | None:
 
 
 def user_by_email(session: Session, email: str) -> User | None:
-    return session.scalar(select(User).where(User.email == normalized_email(email)))
+    email = normalized_email(email)
+    if len(email) > MAX_EMAIL or not email.isprintable():  # could never have been stored
+        return None  # (and PostgreSQL refuses a NUL byte even in a query)
+    return session.scalar(select(User).where(User.email == email))
 
 
 def _check_email(email: str) -> str:
     email = normalized_email(email)
     local, at, domain = email.partition("@")
-    if not at or not local or "." not in domain or len(email) > MAX_EMAIL or any(c.isspace() for c in email):
+    if (not at or not local or "." not in domain or len(email) > MAX_EMAIL
+            or not email.isprintable() or any(c.isspace() for c in email)):
         raise AccountError("email", "Enter an email address like name@example.org.")
     return email
 

@@ -164,7 +164,7 @@ def mine():
     return render("support/mine.html", pledges=pledges.of_user(db.session, current_user.id))
 
 
-@bp.post("/pledges/<int:pledge_id>/cancel")
+@bp.post("/pledges/<int(max=2147483647):pledge_id>/cancel")  # larger ids overflow the column
 @login_required
 def cancel(pledge_id: int):
     mine = db.session.get(Pledge, pledge_id)
