@@ -58,10 +58,10 @@ test-sqlite: setup
 # The same suite again against PostgreSQL, where one answers on 127.0.0.1:5432, with
 # the rate limits kept in Redis where one answers on 127.0.0.1:6379 (as in production).
 test-postgres: setup
-	@if $(BIN)/python -m tests.redis_available "$(REDIS_TEST_URL)"; then \
+	@if $(BIN)/python -m tests.service_available redis "$(REDIS_TEST_URL)"; then \
 	  echo "== rate limits in Redis ($(REDIS_TEST_URL))"; export TEST_REDIS_URL="$(REDIS_TEST_URL)"; \
 	else echo "== no Redis on 127.0.0.1:6379: rate limits in memory"; fi; \
-	if $(BIN)/python -m tests.pg_available "$(PG_TEST_URL)"; then \
+	if $(BIN)/python -m tests.service_available postgres "$(PG_TEST_URL)"; then \
 	  echo "== the suite again against PostgreSQL ($(PG_TEST_URL))"; \
 	  TEST_DATABASE_URL="$(PG_TEST_URL)" $(BIN)/python -m pytest; \
 	else echo "== no PostgreSQL on 127.0.0.1:5432: skipping the PostgreSQL run"; fi

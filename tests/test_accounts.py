@@ -641,6 +641,17 @@ def test_registering_is_limited_per_address_and_a_limited_attempt_writes_nothing
     assert emails(lim.app) == [lim.email("first")]
 
 
+def test_asking_whether_an_address_has_an_account_is_limited_per_account(limited):
+    lim = limited(LOGIN_LIMIT_ACCOUNT="2 per minute")
+    taken = lim.email("taken")
+    make_user(lim.app, taken)
+    for offset in range(2):  # "exists already", from two machines
+        assert register(lim.browser(address_offset=offset), email=taken).status_code == 422
+    assert_too_many(register(lim.browser(address_offset=2), email=taken))
+    # Other addresses register as usual.
+    assert register(lim.browser(address_offset=3), email=lim.email("new")).status_code == 303
+
+
 @pytest.mark.parametrize("storage", ["memory://"])  # the key, not the storage, is under test
 def test_wrong_current_passwords_on_the_account_page_are_limited(limited):
     lim = limited(LOGIN_LIMIT_ACCOUNT="3 per minute")

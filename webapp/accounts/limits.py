@@ -28,11 +28,18 @@ def _setting(name: str):
     return lambda: current_app.config[name]
 
 
-def login(view):
-    view = limiter.shared_limit(_setting("LOGIN_LIMIT_ACCOUNT"), scope="login-account", key_func=_account_key,
+def _per_account(view):
+    return limiter.shared_limit(_setting("LOGIN_LIMIT_ACCOUNT"), scope="login-account", key_func=_account_key,
                                 methods=["POST"], deduct_when=_failed)(view)
-    return limiter.shared_limit(_setting("LOGIN_LIMIT_ADDRESS"), scope="login-address", methods=["POST"])(view)
+
+
+def login(view):
+    return limiter.shared_limit(_setting("LOGIN_LIMIT_ADDRESS"), scope="login-address", methods=["POST"])(
+        _per_account(view))
 
 
 def register(view):
-    return limiter.shared_limit(_setting("REGISTER_LIMIT_ADDRESS"), scope="register-address", methods=["POST"])(view)
+    # Per account too: "this address has an account already" answers must not be
+    # fished for faster than wrong passwords can be tried.
+    return limiter.shared_limit(_setting("REGISTER_LIMIT_ADDRESS"), scope="register-address", methods=["POST"])(
+        _per_account(view))
