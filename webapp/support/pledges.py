@@ -75,7 +75,7 @@ def pledge(engine: Engine, campaign: Campaign, user_id: int, choice: Choice,
             return _repeat(connection, user_id, campaign_id, choice)
         # Read under the lock: a campaign ended a moment ago takes no more pledges.
         current = connection.execute(select(CAMPAIGN).where(CAMPAIGN.c.id == campaign_id)).one()
-        if not campaigns.accepting(Campaign(**current._mapping), now):
+        if not campaigns.accepting(current, now):  # the row has the attributes a Campaign has
             raise PledgeRefused(409, "This campaign is not taking pledges now.")  # rolls the insert back
         _count(connection, campaign_id, user_id, choice.amount_cents, +1)
     return Outcome(inserted, created=True)

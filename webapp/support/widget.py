@@ -50,7 +50,7 @@ def context(mode: str = ASK, choice: Choice | None = None, message: str | None =
         campaign=campaign, progress=campaigns.progress(campaign) if campaign else None,
         mode=mode, choice=choice, message=message, presets=choices.PRESETS,
         poll_seconds=current_app.config["SUPPORT_POLL_SECONDS"],
-        login_form=extra.pop("login_form", None) or LoginForm(next="/support"),
-        register_form=extra.pop("register_form", None) or RegisterForm(next="/support"),
+        login_form=extra.pop("login_form", None) or (LoginForm(next="/support") if mode == LOGIN else None),
+        register_form=extra.pop("register_form", None) or (RegisterForm(next="/support") if mode == REGISTER else None),
         logged_in=current_user.is_authenticated, **extra,
     )
