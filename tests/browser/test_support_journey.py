@@ -110,6 +110,7 @@ def test_a_logged_out_reader_logs_in_inside_the_widget_pledges_and_another_reade
     expect(page.get_by_role("link", name="Log in")).to_be_visible()
     widget.get_by_role("radio", name="$10").check()
     widget.get_by_role("radio", name="One time").check()
+    widget.get_by_text("Add a public name and message").click()
     widget.get_by_label("Public name").fill("Walrus Fan")
     widget.get_by_role("button", name="Continue").click()
 
@@ -129,7 +130,7 @@ def test_a_logged_out_reader_logs_in_inside_the_widget_pledges_and_another_reade
         "Thank you, Walrus Fan! Your pledge of $10 (one time) is recorded.", use_inner_text=True)
     expect_count(widget, 1, "1")
     header = page.get_by_role("navigation", name="Site")
-    expect(header.get_by_role("link", name="My support")).to_be_visible()
+    expect(header.get_by_role("link", name=name)).to_be_visible()  # the header knows who is logged in
     expect(header.get_by_role("link", name="Log in")).to_have_count(0)
 
     # The other reader's widget polls; the new count shows without a reload.
@@ -137,9 +138,9 @@ def test_a_logged_out_reader_logs_in_inside_the_widget_pledges_and_another_reade
         "value", "1", timeout=(POLL_SECONDS + 1.5) * 1000)
     expect(other_widget.locator("#support-count")).to_contain_text("1 of 1,000 supporters")
     assert other.evaluate("window.notReloaded") is True
-    expect(other.get_by_role("navigation", name="Site").get_by_role("link", name="My support")).to_have_count(0)
+    expect(other.get_by_role("navigation", name="Site").get_by_role("link", name=name)).to_have_count(0)
 
-    header.get_by_role("link", name="My support").click()
+    widget.get_by_role("link", name="See or cancel it in My support").click()
     expect(page.locator(".pledge-list li")).to_have_count(1)
     expect(page.locator(".pledge-list li").first).to_contain_text("$10 one time")
 
@@ -164,12 +165,13 @@ def test_the_pledge_form_works_with_the_keyboard_alone(server, campaign, reader,
     expect(widget.get_by_role("radio", name="$10")).to_be_focused()
     page.keyboard.press("ArrowRight")  # within a radio group the arrows choose
     expect(widget.get_by_role("radio", name="$25")).to_be_checked()
-    page.keyboard.press("Tab")
-    expect(widget.get_by_label("Other amount")).to_be_focused()
+    expect(widget.get_by_label("Other amount")).to_be_hidden()  # shown only when "Other" is chosen
     page.keyboard.press("Tab")
     expect(widget.get_by_role("radio", name="One time")).to_be_focused()
     page.keyboard.press("ArrowRight")
     expect(widget.get_by_role("radio", name="Every month")).to_be_checked()
+    page.keyboard.press("Tab")  # the folded name and message open with Enter
+    page.keyboard.press("Enter")
     page.keyboard.press("Tab")
     page.keyboard.type("Keys Only")
     page.keyboard.press("Tab")

@@ -49,6 +49,8 @@ def parse(form) -> Choice:
                     frequency=form.get("frequency", ONCE), key=form.get("key", ""))
     choice.public_name = plain_text(form.get("public_name", ""))
     choice.message = plain_text(form.get("message", ""))
+    if choice.custom:  # a typed amount is what the reader meant, whichever button is still on
+        choice.preset = "custom"
     if choice.preset == "custom":
         cents = parse_cents(choice.custom)
         if cents is None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from webapp.support.models import ACTIVE, Campaign, Pledge
+from webapp.support.models import ACTIVE, SUPPORTERS, Campaign, Pledge
 
 WALL_PAGE = 20
 
@@ -27,8 +27,8 @@ def wall(session: Session, campaign: Campaign, page: int) -> tuple[list[Pledge],
 
 @dataclass(frozen=True)
 class Chart:
-    """Supporters by day: each current supporter counted from the day of their first
-    active pledge. Coordinates are ready for an SVG of WIDTH x HEIGHT."""
+    """Supporters by day, from the campaign's start: each current supporter counted from
+    the day of their first active pledge. `points` are ready for an SVG of WIDTH x HEIGHT."""
 
     days: list[tuple[dt.date, int]]
     points: str
@@ -38,22 +38,31 @@ class Chart:
     HEIGHT = 200
 
 
-def chart(session: Session, campaign: Campaign, today: dt.date) -> Chart:
+def _joined_by_day(session: Session, campaign: Campaign) -> dict[dt.date, int]:
     firsts = session.scalars(select(func.min(Pledge.created_at)).where(
         Pledge.campaign_id == campaign.id, Pledge.status == ACTIVE).group_by(Pledge.user_id)).all()
-    if not firsts:
-        return Chart([], "", 0)
     joined: dict[dt.date, int] = {}
     for first in firsts:
         joined[first.date()] = joined.get(first.date(), 0) + 1
-    start, end = min(joined), max(today, max(joined))
-    days, total = [], campaign.goal_offset if campaign.goal_kind == "supporters" else 0
+    return joined
+
+
+def chart(session: Session, campaign: Campaign, today: dt.date) -> Chart:
+    joined = _joined_by_day(session, campaign)
+    if not joined:
+        return Chart([], "", 0)
+    began = (campaign.starts_at or campaign.created_at).date()
+    # The day before the first supporter joined at the latest, so one day still makes a line.
+    start = min(began, min(joined) - dt.timedelta(days=1))
+    end = max(today, max(joined))
+    total = campaign.goal_offset if campaign.goal_kind == SUPPORTERS else 0
+    days = []
     for n in range((end - start).days + 1):
         day = start + dt.timedelta(days=n)
         total += joined.get(day, 0)
         days.append((day, total))
     top = max(total, 1)
-    span = max(len(days) - 1, 1)
+    span = len(days) - 1
     points = " ".join(f"{i * Chart.WIDTH / span:.1f},{Chart.HEIGHT - count * Chart.HEIGHT / top:.1f}"
                       for i, (_, count) in enumerate(days))
     return Chart(days, points, top)

@@ -1,7 +1,9 @@
 """What the supporter widget shows, in each of its modes, for the current reader."""
 from __future__ import annotations
 
-from flask import current_app, request, session
+from urllib.parse import urlsplit
+
+from flask import current_app, request, session, url_for
 from flask_login import current_user
 
 from webapp.accounts.forms import LoginForm, RegisterForm
@@ -41,6 +43,12 @@ def fresh_choice() -> Choice:
     return Choice(key=pledges.new_key())
 
 
+def _on_support_page() -> bool:
+    """The campaign page shows the ask in full: no "Not now" there."""
+    page = url_for("support.page")
+    return request.path == page or urlsplit(request.headers.get("HX-Current-URL", "")).path == page
+
+
 def context(mode: str = ASK, choice: Choice | None = None, message: str | None = None, **extra) -> dict:
     """Everything `support/_widget.html` needs."""
     campaign = campaigns.shown(db.session)
@@ -52,5 +60,5 @@ def context(mode: str = ASK, choice: Choice | None = None, message: str | None =
         poll_seconds=current_app.config["SUPPORT_POLL_SECONDS"],
         login_form=extra.pop("login_form", None) or (LoginForm(next="/support") if mode == LOGIN else None),
         register_form=extra.pop("register_form", None) or (RegisterForm(next="/support") if mode == REGISTER else None),
-        logged_in=current_user.is_authenticated, **extra,
+        logged_in=current_user.is_authenticated, on_support_page=_on_support_page(), **extra,
     )
