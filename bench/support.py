@@ -11,7 +11,9 @@ so machine noise hits every row alike:
 - baseline /healthz (one `select 1`);
 - GET /support/progress as the widget polls it, with If-None-Match equal to the current
   ETag: a 304 without rendering;
-- the same without If-None-Match: a 200 with the rendered bar.
+- the same without If-None-Match: a 200 with the rendered bar;
+- GET /support/widget as a page loads it lazily (logged out, no cookie: a new session
+  and CSRF token each time, the whole ask rendered).
 Then CLIENTS logged-in readers pledge as fast as they can through the htmx form (each
 POST a new idempotency key), against /healthz fetched by the same Python clients as
 their baseline; `flask support check` runs at the end. Last, the three GET rows again
@@ -217,6 +219,7 @@ def bench(label: str, url: str, args, folder: Path) -> None:
             "baseline /healthz": ("/healthz", {}, 200),
             "/support/progress, unchanged (304)": ("/support/progress", {**HTMX, "If-None-Match": etag}, 304),
             "/support/progress, rendered (200)": ("/support/progress", HTMX, 200),
+            "/support/widget, first load (200)": ("/support/widget", HTMX, 200),
         }
         readers = [Reader(base) for _ in range(args.connections)]
 
@@ -300,14 +303,15 @@ def _table(results: dict[str, list[dict]], baseline: str) -> None:
 
 
 def in_process(url: str, folder: Path, rounds: int) -> dict[str, tuple[list[float], int]]:
-    """The same three requests through Flask's test client: Plumb's own work, without
+    """The same requests through Flask's test client: Plumb's own work, without
     the HTTP server and the load generator sharing the CPUs."""
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "SEARCH_INDEX_DIR": str(folder / "index")})
     client = app.test_client()
     etag = client.get("/support/progress", headers=HTMX).headers["ETag"]
     rows = {"baseline /healthz": ("/healthz", {}, 200),
             "/support/progress, unchanged (304)": ("/support/progress", {**HTMX, "If-None-Match": etag}, 304),
-            "/support/progress, rendered (200)": ("/support/progress", HTMX, 200)}
+            "/support/progress, rendered (200)": ("/support/progress", HTMX, 200),
+            "/support/widget, first load (200)": ("/support/widget", HTMX, 200)}
     found: dict[str, tuple[list[float], int]] = {name: ([], 0) for name in rows}
     for n in range(rounds + 50):
         for name, (path, headers, expected) in rows.items():
