@@ -12,9 +12,6 @@ from webapp.rendering import render
 
 bp = Blueprint("accounts", __name__)
 
-WRONG_LOGIN = "That email address and password do not match an account."
-
-
 def _next() -> str:
     return safe_next(request.values.get("next"), url_for("answers.home"))
 
@@ -29,7 +26,7 @@ def login():
         return render("accounts/login.html", form=form)
     user = service.authenticate(db.session, form.email.data or "", form.password.data or "")
     if user is None:
-        form.password.errors = [WRONG_LOGIN]
+        form.password.errors = [service.WRONG_LOGIN]
         return render("accounts/login.html", form=form), 401
     sessions.sign_in(user, remember=bool(form.remember.data))
     return redirect(_next(), code=303)

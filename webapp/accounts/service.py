@@ -16,6 +16,8 @@ from webapp.answers.models import utcnow
 # Other features forget what they keep about a deleted account (support anonymises pledges).
 account_deleted = Namespace().signal("account-deleted")
 
+# The same answer for an unknown address and a wrong password: it tells no one who has an account.
+WRONG_LOGIN = "That email address and password do not match an account."
 MAX_EMAIL = 254
 MAX_NAME = 80
 

@@ -119,7 +119,7 @@ def login():
     form = LoginForm()
     user = accounts.authenticate(db.session, form.email.data or "", form.password.data or "")
     if user is None:
-        form.password.errors = ["That email address and password do not match an account."]
+        form.password.errors = [accounts.WRONG_LOGIN]
         return _widget(401, mode=w.LOGIN, choice=w.draft(), login_form=form)
     sessions.sign_in(user, remember=bool(form.remember.data))
     return _widget(mode=w.ASK, welcome=True)
@@ -130,11 +130,11 @@ def login():
 def register():
     form = RegisterForm()
     try:
-        accounts.register(db.session, form.email.data or "", form.display_name.data or "", form.password.data or "")
+        user = accounts.register(db.session, form.email.data or "", form.display_name.data or "",
+                                 form.password.data or "")
     except accounts.AccountError as error:
         getattr(form, error.field).errors = [str(error)]
         return _widget(422, mode=w.REGISTER, choice=w.draft(), register_form=form)
-    user = accounts.user_by_email(db.session, form.email.data)
     sessions.sign_in(user, remember=False)
     return _widget(mode=w.ASK, welcome=True)
 
