@@ -8,6 +8,8 @@ WORKERS ?= 2
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
 VENDOR := static/vendor
+# What every search engine must pass (webapp/search/engine.py).
+SEARCH_CONTRACT := tests/test_search.py tests/test_search_index.py tests/test_graph_suggestions.py
 
 .PHONY: run serve setup migrate demo lint test test-sqlite test-postgres bench clean
 
@@ -63,7 +65,9 @@ test-postgres: setup
 	else echo "== no Redis on 127.0.0.1:6379: rate limits in memory"; fi; \
 	if $(BIN)/python -m tests.service_available postgres "$(PG_TEST_URL)"; then \
 	  echo "== the suite again against PostgreSQL ($(PG_TEST_URL))"; \
-	  TEST_DATABASE_URL="$(PG_TEST_URL)" $(BIN)/python -m pytest; \
+	  TEST_DATABASE_URL="$(PG_TEST_URL)" $(BIN)/python -m pytest && \
+	  echo "== the search contract again with the Whoosh engine on PostgreSQL" && \
+	  TEST_DATABASE_URL="$(PG_TEST_URL)" TEST_SEARCH_ENGINE=whoosh $(BIN)/python -m pytest $(SEARCH_CONTRACT); \
 	else echo "== no PostgreSQL on 127.0.0.1:5432: skipping the PostgreSQL run"; fi
 
 bench: setup

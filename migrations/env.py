@@ -47,6 +47,15 @@ def get_metadata():
     return target_db.metadata
 
 
+def metadata_for(connection):
+    """The models' tables, and on PostgreSQL the search engine's (migration 0007)."""
+    from webapp.search.postgres import schema
+
+    if connection.dialect.name == "postgresql":
+        return [get_metadata(), schema.metadata]
+    return get_metadata()
+
+
 def run_migrations_offline():
     """Run migrations in 'offline' mode.
 
@@ -95,7 +104,7 @@ def run_migrations_online():
     with connectable.connect() as connection:
         context.configure(
             connection=connection,
-            target_metadata=get_metadata(),
+            target_metadata=metadata_for(connection),
             **conf_args
         )
 

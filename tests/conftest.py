@@ -17,10 +17,18 @@ from webapp.content.importer import import_folder
 from webapp.database import advance_sequences
 from webapp.extensions import db, limiter
 from webapp.graph import suggestions
+from webapp.search.engine import engine_name
+from webapp.search.postgres import schema as search_tables
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "content" / "demo"
 HTMX = {"HX-Request": "true"}
+
+
+def all_tables():
+    """The models' tables, and on PostgreSQL the search engine's own."""
+    extra = search_tables.metadata.sorted_tables if os.environ.get("TEST_DATABASE_URL") else []
+    return [*db.metadata.sorted_tables, *extra]
 
 
 def _database_url(folder: Path) -> str:
@@ -33,6 +41,8 @@ def make_app(folder: Path, **overrides):
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": _database_url(folder),
         "SEARCH_INDEX_DIR": str(folder / "search_index"),
+        # Empty: the engine that goes with the database (TEST_SEARCH_ENGINE=whoosh tries the other).
+        "SEARCH_ENGINE": os.environ.get("TEST_SEARCH_ENGINE", ""),
         "SITE_URL": "https://plumb.example",
         "SEARCH_REBUILD_IN_BACKGROUND": False,
         # Rate limits in Redis when TEST_REDIS_URL names one (`make test` does where it answers).
@@ -78,7 +88,7 @@ def import_demo(app) -> None:
     with app.app_context():
         report = import_folder(db.session, DEMO)
         assert not report.rejected, report.rejected
-        suggestions.refresh(db.session, app.extensions["search_index"])
+        suggestions.refresh(db.session)
 
 
 @dataclass
@@ -97,8 +107,7 @@ def demo_template(tmp_path_factory) -> DemoTemplate:
     rows = None
     with template.app_context():
         if os.environ.get("TEST_DATABASE_URL"):
-            rows = {t.name: [dict(r._mapping) for r in db.session.execute(t.select())]
-                    for t in db.metadata.sorted_tables}
+            rows = {t.name: [dict(r._mapping) for r in db.session.execute(t.select())] for t in all_tables()}
         db.session.remove()
         db.engine.dispose()  # SQLite: checkpoints the WAL into the main file
     return DemoTemplate(folder, rows)
@@ -114,14 +123,16 @@ def demo(app, demo_template, tmp_path):
                 (tmp_path / f"plumb.db{suffix}").unlink(missing_ok=True)
             shutil.copyfile(demo_template.folder / "plumb.db", tmp_path / "plumb.db")
         else:
-            for table in db.metadata.sorted_tables:
+            for table in all_tables():
                 if demo_template.rows[table.name]:
                     db.session.execute(table.insert(), demo_template.rows[table.name])
             db.session.commit()
             advance_sequences(db.session, db.metadata.sorted_tables)
     shutil.rmtree(tmp_path / "search_index", ignore_errors=True)
-    shutil.copytree(demo_template.folder / "search_index", tmp_path / "search_index")
-    app.extensions["search_index"].forget_searcher()
+    if (demo_template.folder / "search_index").exists():
+        shutil.copytree(demo_template.folder / "search_index", tmp_path / "search_index")
+    if engine_name(app) == "whoosh":
+        app.extensions["search"].index.forget_searcher()
     return app
 
 

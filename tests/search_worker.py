@@ -20,7 +20,8 @@ from webapp.extensions import db
 def app_for(database: str, index_dir: str, **overrides):
     return create_app({
         "TESTING": True, "SECRET_KEY": "worker", "SQLALCHEMY_DATABASE_URI": database,
-        "SEARCH_INDEX_DIR": index_dir, "SEARCH_REBUILD_IN_BACKGROUND": False, **overrides,
+        "SEARCH_INDEX_DIR": index_dir, "SEARCH_REBUILD_IN_BACKGROUND": False,
+        "SEARCH_ENGINE": os.environ.get("TEST_SEARCH_ENGINE", ""), **overrides,
     })
 
 

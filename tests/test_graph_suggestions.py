@@ -2,7 +2,7 @@
 import re
 import shutil
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from tests.answer_files import answer
 from tests.pages import get, links, part, text_of
@@ -10,6 +10,7 @@ from webapp.answers.models import CURATED, SUGGESTED, Question, RelatedLink
 from webapp.content.importer import import_folder
 from webapp.extensions import db
 from webapp.graph import suggestions
+from webapp.search.engine import engine_name
 
 
 def related_entries(client, slug):
@@ -36,9 +37,14 @@ def test_every_answer_lists_five_curated_first_then_suggested_answered_questions
 
 def test_suggestions_are_stored_not_computed_per_request(demo, client):
     before = related_entries(client, "why-is-the-sky-blue")
-    index = demo.extensions["search_index"]
-    index.forget_searcher()
-    shutil.rmtree(index.path)  # no index at all: the page still shows its suggestions
+    if engine_name(demo) == "whoosh":
+        index = demo.extensions["search"].index
+        index.forget_searcher()
+        shutil.rmtree(index.path)  # no index at all: the page still shows its suggestions
+    else:
+        with demo.app_context():
+            db.session.execute(text("DELETE FROM search_document"))  # no documents at all
+            db.session.commit()
     assert related_entries(client, "why-is-the-sky-blue") == before
 
 
@@ -48,7 +54,7 @@ def test_a_question_with_five_curated_links_gets_no_suggestions(app, content_dir
         (content_dir / f"q{n}.md").write_text(answer(f"q{n}", f"Question number {n} about tides?", related=related))
     with app.app_context():
         import_folder(db.session, content_dir)
-        suggestions.refresh(db.session, app.extensions["search_index"])
+        suggestions.refresh(db.session)
         kinds = db.session.execute(select(Question.slug, RelatedLink.kind)
                                    .join(RelatedLink, RelatedLink.from_id == Question.id)).all()
     assert [k for slug, k in kinds if slug == "q1"] == [CURATED] * 5

@@ -26,7 +26,7 @@ def search(client, q, **params):
 
 
 def count_of(page: str) -> int:
-    match = re.search(r'result-count" role="status">\s*([\d,]+) result', page)
+    match = re.search(r'result-count" role="status"[^>]*>\s*([\d,]+) result', page)
     return int(match.group(1).replace(",", "")) if match else 0
 
 
@@ -213,6 +213,49 @@ def test_a_facet_swaps_only_the_results(demo, client):
     page = text_of(response)
     assert page.lstrip().startswith('<title>sky — Search — Plumb</title>\n<section id="results"')
     assert response.headers["HX-Push-Url"] == "/search?q=sky&category=science"
+
+
+def fragment(client, url, target="main"):
+    response = client.get(url, headers={**HTMX, "HX-Target": target})
+    assert response.status_code == 200
+    return text_of(response)
+
+
+def test_htmx_gets_the_results_first_and_the_counts_after(demo, client):
+    first = fragment(client, "/search?q=lightning&live=1")
+    whole = search(client, "lightning")
+    assert result_links(first) == result_links(whole)[:10] and "<mark>" in first
+    assert count_of(first) == 0 and "Results for “lightning”" in first  # not counted yet...
+    assert 'hx-get="/search/counts?q=lightning" hx-trigger="load"' in first  # ...but asked for at once
+    counts = fragment(client, "/search/counts?q=lightning", target=None)
+    assert 'hx-swap-oob="true"' in counts and count_of(counts) == count_of(whole) > 1
+    assert part(counts, '<aside class="facets"', "</aside>") == part(whole, '<aside class="facets"', "</aside>")
+    assert result_links(counts) == []  # the counts carry no results of their own
+
+
+def test_counts_keep_the_filters_of_the_results(demo, client):
+    first = fragment(client, "/search?q=lightning&status=unanswered", target="results")
+    url = html.unescape(re.search(r'hx-get="(/search/counts[^"]*)"', first).group(1))
+    assert url == "/search/counts?q=lightning&status=unanswered"
+    assert count_of(fragment(client, url)) == count_of(search(client, "lightning", status="unanswered")) == 1
+
+
+def test_the_counts_address_opened_without_htmx_leads_to_the_search(demo, client):
+    response = client.get("/search/counts?q=sky&category=science")
+    assert response.status_code == 303 and response.headers["Location"] == "/search?q=sky&category=science"
+
+
+def test_uncounted_pages_still_know_whether_another_follows(demo, client):
+    pages = [fragment(client, f"/search?q=is:answered&page={n}", target="results") for n in (1, 2, 3)]
+    assert [len(result_links(p)) for p in pages] == [10, 10, 10]
+    assert ['rel="next"' in p for p in pages] == [True, True, False]
+    assert "Page 2</li>" in pages[1] and "Page 2 of" not in pages[1]
+
+
+def test_a_fragment_with_nothing_found_is_counted_and_helps(demo, client):
+    page = fragment(client, "/search?q=quantum+knitting")
+    assert count_of(page) == 0 and "0 results" in page and "Recently checked answers" in page
+    assert "/search/counts" not in page
 
 
 def test_an_empty_search_explains_what_to_type(demo, client):

@@ -58,11 +58,10 @@ def _login(app: Flask) -> None:
 def _search(app: Flask) -> None:
     from flask_sqlalchemy.session import Session
 
-    from webapp.search import startup, sync
-    from webapp.search.index import SearchIndex
+    from webapp.search import engine, startup, tracking
 
-    app.extensions["search_index"] = SearchIndex(app.config["SEARCH_INDEX_DIR"], app.config["SEARCH_LOCK_TIMEOUT"])
-    sync.listen(Session)
+    app.extensions["search"] = engine.create(app)
+    tracking.listen(Session)
     startup.register(app)
 
 

@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from webapp.answers.models import Question
 from webapp.content import synth
 from webapp.extensions import db
-from webapp.search import sync
 
 from webapp.accounts.cli import accounts_cli
 from webapp.content.cli import content_cli
@@ -36,8 +35,8 @@ def synth_command(count: int, seed: int, index: bool) -> None:
     if index:
         total = db.session.scalar(select(func.count()).select_from(Question)) or 0
         with click.progressbar(length=total, label="Indexing", file=sys.stderr) as bar:
-            indexed = sync.rebuild(current_app.extensions["search_index"], db.engine,
-                                   procs=min(2, os.cpu_count() or 1), progress=bar.update)
+            indexed = current_app.extensions["search"].rebuild(procs=min(2, os.cpu_count() or 1),
+                                                               progress=bar.update)
         click.echo(f"indexed {indexed} questions")
 
 

@@ -37,6 +37,8 @@ def from_environment() -> dict:
         "PLUMB_ENV": env,
         "SECRET_KEY": secret or _dev_secret_key(),
         "SQLALCHEMY_DATABASE_URI": database,
+        # whoosh | postgres; empty: postgres when the database is PostgreSQL, else whoosh.
+        "SEARCH_ENGINE": os.environ.get("SEARCH_ENGINE", ""),
         "SEARCH_INDEX_DIR": os.environ.get("SEARCH_INDEX_DIR", str(ROOT / "search_index")),
         # How long a write waits for the index lock before leaving its change in the outbox.
         "SEARCH_LOCK_TIMEOUT": float(os.environ.get("SEARCH_LOCK_TIMEOUT", "2.0")),

@@ -15,7 +15,6 @@ from webapp.graph.readers import reader_key
 from webapp.pagination import page_number
 from webapp.rendering import render
 from webapp.search import service as search_service
-from webapp.search.query import parse as parse_query
 
 bp = Blueprint("answers", __name__)
 RECENT_COUNT = 8
@@ -97,14 +96,8 @@ def question(slug: str):
 
 # A bound on the number keeps absurd values a 404 instead of an integer overflow.
 def _similar_answers(question, limit: int = 5):
-    """The best search results for an unanswered question's text, answered ones only.
-
-    Its five longest words: search cost grows with every word, and the long ones carry
-    the meaning ("energy", "brain") where the short ones mostly match everything."""
-    words = sorted(set(parse_query(question.text).words), key=len, reverse=True)[:5]
-    page = search_service.search(current_app.extensions["search_index"], db.session,
-                                 parse_query(" ".join(words)), status="answered")
-    return page.hits[:limit]
+    """The best search results for an unanswered question's text, answered ones only."""
+    return search_service.answers_like(db.session, question.text, limit)
 
 
 @bp.get("/q/<slug:slug>/sections/<int(min=1, max=999):position>")

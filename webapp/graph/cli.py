@@ -4,7 +4,6 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
@@ -18,7 +17,7 @@ graph_cli = AppGroup("graph", help="The related-question graph.")
 def refresh_with_progress() -> int:
     total = db.session.scalar(select(func.count()).select_from(Question).where(Question.status == ANSWERED)) or 0
     with click.progressbar(length=total, label="Suggesting", file=sys.stderr) as bar:
-        return suggestions.refresh(db.session, current_app.extensions["search_index"], progress=bar.update)
+        return suggestions.refresh(db.session, progress=bar.update)
 
 
 @graph_cli.command("suggest")

@@ -15,7 +15,6 @@ from webapp.pagination import page_number
 from webapp.rendering import render, wants_fragment
 from webapp.redirects import same_site_referrer
 from webapp.search import service as search_service
-from webapp.search.query import parse as parse_query
 
 bp = Blueprint("graph", __name__)
 REQUESTS_PAGE = 20
@@ -116,7 +115,7 @@ def explore_path():
     candidates = []
     target = _question_arg("to")
     if target is None and text:
-        hits = search_service.search(current_app.extensions["search_index"], db.session, parse_query(text)).hits
+        hits = search_service.search_text(db.session, text).hits
         candidates = [h for h in hits if h.slug != start.slug][:6]
         target = answers.question_by_slug(db.session, candidates[0].slug) if candidates else None
     net = network.network(db.session)

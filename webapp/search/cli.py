@@ -11,19 +11,19 @@ from sqlalchemy import func, select
 
 from webapp.answers.models import Question
 from webapp.extensions import db
-from webapp.search import gaps, sync
+from webapp.search import gaps
 
-search_cli = AppGroup("search", help="Keep the search index true to the database.")
+search_cli = AppGroup("search", help="Keep the search engine's documents true to the database.")
 
 
-def _index():
-    return current_app.extensions["search_index"]
+def _engine():
+    return current_app.extensions["search"]
 
 
 @search_cli.command("sync")
 def sync_command() -> None:
-    """Apply the outbox: every change not yet in the index."""
-    result = sync.drain(_index(), db.engine)
+    """Apply every change not yet searchable (Whoosh's outbox; PostgreSQL has none)."""
+    result = _engine().sync()
     if result.rebuilt:
         click.echo("the index was missing or unreadable: rebuilt from the database")
     click.echo(f"applied {result.applied} change(s)")
@@ -34,19 +34,19 @@ def sync_command() -> None:
 
 @search_cli.command("rebuild")
 @click.option("--procs", type=int, default=min(2, os.cpu_count() or 1), show_default=True,
-              help="Indexing processes (Whoosh's multiprocessing writer).")
+              help="Indexing processes (Whoosh's multiprocessing writer; PostgreSQL ignores it).")
 def rebuild_command(procs: int) -> None:
     """Re-index every question from the database, with a progress bar."""
     total = db.session.scalar(select(func.count()).select_from(Question)) or 0
     with click.progressbar(length=total, label="Indexing", file=sys.stderr) as bar:
-        count = sync.rebuild(_index(), db.engine, procs=procs, progress=bar.update)
+        count = _engine().rebuild(procs=procs, progress=bar.update)
     click.echo(f"indexed {count} questions")
 
 
 @search_cli.command("check")
 def check_command() -> None:
     """Report documents missing from, extra in, or stale in the index; exit 1 on drift."""
-    drift = sync.check(_index(), db.engine)
+    drift = _engine().check()
     for kind in ("missing", "extra", "stale"):
         slugs = getattr(drift, kind)
         if slugs:
@@ -61,8 +61,8 @@ def check_command() -> None:
 
 @search_cli.command("optimize")
 def optimize_command() -> None:
-    """Merge the index's segments into one (offline: it rewrites the index)."""
-    sync.optimize(_index())
+    """Whoosh: merge the index's segments into one (offline). PostgreSQL: VACUUM ANALYZE the documents."""
+    _engine().optimize()
     click.echo("optimized")
 
 

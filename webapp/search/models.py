@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.answers.models import utcnow
 from webapp.extensions import db
+from webapp.search.postgres import schema as _postgres_tables  # noqa: F401  (created with the models)
 
 
 class SearchOutbox(db.Model):

@@ -1,9 +1,10 @@
-"""A reader's query, in the reader's words, turned into a Whoosh query and filters.
+"""A reader's query, in the reader's words: its words, phrases and operators.
 
 Words and "quoted phrases" are searched; four operators filter: `category:health`,
 `checked:2025-01..2025-06`, `is:unanswered` and `cites:example.org`. Anything else
 that looks like syntax (`*`, `field:`, brackets, a lone quote) is read as words, so no
-input can make the parser fail."""
+input can make the parser fail. Each engine translates a ReaderQuery into its own
+query language."""
 from __future__ import annotations
 
 import calendar
@@ -11,10 +12,6 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from whoosh import qparser
-from whoosh.query import And, DateRange, Every, Query, Term
-
-from webapp.search.schema import TEXT_FIELDS
 
 MAX_QUERY = 200
 MAX_WORDS = 12
@@ -26,6 +23,10 @@ _CHECKED = re.compile(rf"^{_DATE}(?:\.\.(?:{_DATE})?)?$")
 _SLUG = re.compile(r"^[a-z0-9-]{1,80}$")
 _DOMAIN = re.compile(r"^[a-z0-9.-]{1,253}$")
 STATUSES = {"answered", "unanswered"}
+# Words too common to search by on their own (inside a quoted phrase they still count).
+# Both engines use this list, so a query means the same whichever engine answers it.
+STOP_WORDS = frozenset("""a an and are as at be by can for from have if in is it may not of on or tbd that
+the this to us we when will with yet you your""".split())
 
 
 @dataclass
@@ -126,44 +127,3 @@ def parse(raw: str) -> ReaderQuery:
     query.words.extend(WORD.findall(remainder.lower()))
     query.words = list(dict.fromkeys(query.words))[:MAX_WORDS]
     return query
-
-
-def _parser(schema) -> qparser.QueryParser:
-    # OR: scores add up, so documents with all the words rank first and those with most
-    # of them follow. (OrGroup.factory(0.9) ranked alike here but cost ~10% more.)
-    parser = qparser.MultifieldParser(TEXT_FIELDS, schema, group=qparser.OrGroup)
-    for plugin in (qparser.WildcardPlugin, qparser.FieldsPlugin, qparser.RangePlugin,
-                   qparser.BoostPlugin, qparser.PlusMinusPlugin, qparser.OperatorsPlugin):
-        parser.remove_plugin_class(plugin)
-    return parser
-
-
-def text_query(query: ReaderQuery, schema, words: list[str] | None = None) -> Query:
-    """The words and phrases as a Whoosh query (everything, if there are none)."""
-    words = query.words if words is None else words
-    if not (words or query.phrases):
-        return Every()
-    # Our words are letters and digits only, so the string cannot hold syntax.
-    string = " ".join([*words, *(f'"{p}"' for p in query.phrases)])
-    return _parser(schema).parse(string)
-
-
-def filters(query: ReaderQuery, category: str | None = None, status: str | None = None) -> Query | None:
-    """The operators (and the page's filter choices) as one filter query."""
-    terms: list[Query] = []
-    if category or query.category:
-        terms.append(Term("category", category or query.category))
-    if status or query.status:
-        terms.append(Term("status", status or query.status))
-    if query.checked:
-        start, end = query.checked
-        terms.append(DateRange("checked_on", _at(start), _at(end, end=True)))
-    if query.cites:
-        terms.append(Term("cites", query.cites))
-    return And(terms) if terms else None
-
-
-def _at(day: dt.date | None, end: bool = False) -> dt.datetime | None:
-    if day is None:
-        return None
-    return dt.datetime.combine(day, dt.time.max if end else dt.time.min)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, current_app, request, url_for
+from flask import Blueprint, abort, current_app, redirect, request, url_for
 
 from webapp.answers import service as answers
 from webapp.content.naming import SLUG_RE
@@ -12,6 +12,7 @@ from webapp.extensions import db
 from webapp.pagination import page_number
 from webapp.rendering import render, wants_fragment
 from webapp.search import gaps, query as reader_query, service
+from webapp.search.results import SORTS
 
 bp = Blueprint("search", __name__)
 FILTERS = ("category", "status", "sort")
@@ -24,7 +25,7 @@ def _choices() -> dict[str, str]:
         abort(400, description="The category filter must be a category name like 'health'.")
     if chosen["status"] and chosen["status"] not in reader_query.STATUSES:
         abort(400, description="The status filter must be 'answered' or 'unanswered'.")
-    if chosen["sort"] and chosen["sort"] not in service.SORTS:
+    if chosen["sort"] and chosen["sort"] not in SORTS:
         abort(400, description="Results can be sorted by 'relevance' or 'newest'.")
     return chosen
 
@@ -36,21 +37,29 @@ def search_url(q: str, **changes) -> str:
     return url_for("search.search") + ("?" + urlencode(params) if params else "")
 
 
+def _asked():
+    choices = _choices()
+    query = reader_query.parse(request.args.get("q", ""))
+    filters = dict(category=choices["category"] or None, status=choices["status"] or None)
+    return choices, query, filters
+
+
 @bp.get("/search")
 def search():
-    choices = _choices()
+    choices, query, filters = _asked()
     number = page_number()
-    query = reader_query.parse(request.args.get("q", ""))
-    index = current_app.extensions["search_index"]
-    page = service.search(index, db.session, query, category=choices["category"] or None,
-                          status=choices["status"] or None, sort=choices["sort"] or "relevance", page=number)
+    # Results first: htmx shows the ranked hits at once and asks for the counts and
+    # facets in a second request (/search/counts); the plain page has everything.
+    page = service.search(db.session, query, sort=choices["sort"] or "relevance", page=number,
+                          counts=not wants_fragment(), **filters)
     # Typing ("live") asks as the reader goes; only a submitted search counts as a gap.
     if page.total == 0 and query.has_terms and not request.args.get("live"):
         gaps.record(db.session, query)
     context = dict(
         page=page, query=query, choices=choices, search_url=search_url, search_text=query.text,
+        counts_url=counts_url(query.text),
         page_title=(f"{query.text} — " if query.text else "") + f"Search — {current_app.config['SITE_NAME']}",
-        rebuilding=index.rebuilding() or page.unavailable,
+        rebuilding=service.rebuilding() or page.unavailable,
         recent=answers.recent_answers(db.session, 5) if page.total == 0 else [],
         categories=answers.categories_with_counts(db.session) if page.total == 0 else [],
     )
@@ -61,6 +70,22 @@ def search():
         # The address bar shows the search, not the "live" flag of the request.
         headers["HX-Push-Url"] = search_url(query.text, page=number if number > 1 else None)
     return body, 200, headers
+
+
+def counts_url(q: str) -> str:
+    params = {"q": q, **{k: v for k, v in request.args.items() if k in FILTERS}}
+    return url_for("search.counts") + "?" + urlencode({k: v for k, v in params.items() if v})
+
+
+@bp.get("/search/counts")
+def counts():
+    """The total and the facets of a search, for the results that htmx showed first."""
+    choices, query, filters = _asked()
+    if not wants_fragment():
+        return redirect(search_url(query.text), 303)
+    page = service.search(db.session, query, hits=False, **filters)
+    return render("search/results.html", block="counts", page=page, query=query, choices=choices,
+                  search_url=search_url, counts_only=True)
 
 
 @bp.get("/search/gaps")

@@ -11,10 +11,13 @@ from whoosh.analysis import (
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.support.charset import accent_map
 
+from webapp.search.query import STOP_WORDS
+
 
 def english_analyzer():
     """Words, lower-cased, accents folded ("Cortés" finds "Cortes"), stop words out, stemmed."""
-    return RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map) | StopFilter() | StemFilter()
+    return (RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map) | StopFilter(stoplist=STOP_WORDS)
+            | StemFilter())
 
 
 def spelling_analyzer():

@@ -1,4 +1,4 @@
-"""At start-up, a missing or unreadable index is rebuilt from the database.
+"""At start-up, a missing or unreadable Whoosh index is rebuilt from the database.
 
 Checked on a serving process's first request (not in create_app, which also runs for
 `flask db upgrade` before there are tables). Readers meanwhile see a "search is being
@@ -27,9 +27,8 @@ def _rebuild(app: Flask, index: SearchIndex) -> None:
             log.exception("search index rebuild failed")
 
 
-def ensure_index(app: Flask) -> threading.Thread | None:
+def ensure_index(app: Flask, index: SearchIndex) -> threading.Thread | None:
     """Start a rebuild if the index cannot be read and nobody is rebuilding it."""
-    index: SearchIndex = app.extensions["search_index"]
     if index.usable() or index.rebuilding():
         return None
     with app.app_context():
@@ -45,10 +44,11 @@ def ensure_index(app: Flask) -> threading.Thread | None:
 
 
 def register(app: Flask) -> None:
+    """The engine's start-up check, on a serving process's first request."""
     checked = threading.Event()
 
     @app.before_request
     def _check_index_once() -> None:
         if not checked.is_set():
             checked.set()
-            ensure_index(app)
+            app.extensions["search"].start(app)

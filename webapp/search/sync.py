@@ -1,89 +1,52 @@
-"""Keeping the index true to the database: the outbox, draining it, rebuilding, checking.
+"""Keeping the Whoosh index true to the database: the outbox, draining it, rebuilding, checking.
 
 The database is the truth. A change to a question writes an outbox row in the same
-transaction; after commit the outbox is drained into Whoosh under the index lock. The
-documents are read from the database *inside* the lock, so whichever process drains
-last writes the latest committed state. Rows are deleted only after the index commit:
+transaction (webapp/search/tracking.py finds the changes); after commit the outbox is
+drained into Whoosh under the index lock. The documents are read from the database
+*inside* the lock, so whichever process drains last writes the latest committed state. Rows are deleted only after the index commit:
 a crash in between re-applies them, which is harmless (updates are idempotent)."""
 from __future__ import annotations
 
 import logging
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from flask import current_app, has_request_context
-from sqlalchemy import delete, event, func, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from whoosh.index import LockError
 from whoosh.writing import CLEAR
 
-from webapp.answers.models import Category, Question, Section, Source
 from webapp.search.documents import all_documents, documents_for
 from webapp.search.index import MARKER, IndexUnavailable, SearchIndex
 from webapp.search.models import SearchOutbox
+from webapp.search.results import Drift, SyncResult
 
 log = logging.getLogger(__name__)
 BATCH = 500
-PENDING = "search_pending_ids"
 
 
 # --- writing outbox rows in the changing transaction -------------------------------------
 
-def _touched_question_ids(session: Session) -> set[int]:
-    ids: set[int] = set()
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, Question) and obj.id is not None:
-            ids.add(obj.id)
-        elif isinstance(obj, Section | Source) and obj.question_id is not None:
-            ids.add(obj.question_id)
-        elif isinstance(obj, Category) and obj in session.dirty and obj.id is not None:
-            ids.update(session.connection().scalars(select(Question.id).where(Question.category_id == obj.id)))
-    return ids
+def write_outbox(session: Session, ids: set[int]) -> None:
+    """One outbox row per changed question, on the session's own connection: the same
+    transaction as the change (Core, so no nested flush)."""
+    session.connection().execute(insert(SearchOutbox), [{"question_id": i} for i in sorted(ids)])
 
 
-def _after_flush(session: Session, _context) -> None:
-    pending: set[int] = session.info.setdefault(PENDING, set())
-    new = _touched_question_ids(session) - pending
-    if new:
-        # Core on the session's own connection: same transaction, no nested flush.
-        session.connection().execute(insert(SearchOutbox), [{"question_id": i} for i in sorted(new)])
-        pending.update(new)
-
-
-def _after_commit(session: Session) -> None:
-    if not session.info.pop(PENDING, None):
-        return
+def drain_after_commit(index: SearchIndex, session: Session) -> None:
     app = current_app._get_current_object() if current_app else None
     if app is None or not app.config.get("SEARCH_DRAIN_ON_COMMIT", True):
         return
     try:
         # Never a full rebuild inside someone's request: start-up or `sync` does that.
-        drain(app.extensions["search_index"], session.get_bind(), rebuild_missing=not has_request_context())
+        drain(index, session.get_bind(), rebuild_missing=not has_request_context())
     except Exception:  # the rows stay in the outbox; the next drain applies them
         log.exception("search outbox drain failed; it will be retried")
 
 
-def _after_rollback(session: Session) -> None:
-    session.info.pop(PENDING, None)
-
-
-def listen(session_class: type[Session]) -> None:
-    if not event.contains(session_class, "after_flush", _after_flush):
-        event.listen(session_class, "after_flush", _after_flush)
-        event.listen(session_class, "after_commit", _after_commit)
-        event.listen(session_class, "after_soft_rollback", lambda s, _t: _after_rollback(s))
-
-
 # --- draining --------------------------------------------------------------------------
-
-@dataclass
-class DrainResult:
-    applied: int = 0
-    busy: bool = False
-    rebuilt: bool = False
-
 
 def _drain_batch(index: SearchIndex, engine: Engine) -> int | None:
     """Apply one batch; the number applied, 0 if the outbox is empty, None if locked."""
@@ -117,9 +80,9 @@ def _drain_batch(index: SearchIndex, engine: Engine) -> int | None:
         raise
 
 
-def drain(index: SearchIndex, engine: Engine, rebuild_missing: bool = True) -> DrainResult:
+def drain(index: SearchIndex, engine: Engine, rebuild_missing: bool = True) -> SyncResult:
     """Apply the whole outbox; a missing index is rebuilt, a busy lock leaves rows for later."""
-    result = DrainResult()
+    result = SyncResult()
     while True:
         try:
             applied = _drain_batch(index, engine)
@@ -188,17 +151,6 @@ def optimize(index: SearchIndex) -> None:
 
 
 # --- checking ----------------------------------------------------------------------------
-
-@dataclass
-class Drift:
-    missing: list[str] = field(default_factory=list)
-    extra: list[str] = field(default_factory=list)
-    stale: list[str] = field(default_factory=list)
-
-    @property
-    def clean(self) -> bool:
-        return not (self.missing or self.extra or self.stale)
-
 
 def check(index: SearchIndex, engine: Engine) -> Drift:
     """Compare every document's version in the index with the database's."""

@@ -1,0 +1,1 @@
+"""The PostgreSQL search engine: documents and their tsvectors in the database itself."""

@@ -1,0 +1,162 @@
+"""The PostgreSQL engine: each question's document lives in `search_document`, written
+in the same transaction as the change, so every app server on the database searches
+the same documents the moment the change commits. No outbox, no files.
+
+Rules that keep a document true to its question:
+- A flush that touched a question rewrites its document before the transaction ends
+  (webapp/search/tracking.py finds the questions).
+- The document rows are locked (in id order) before the question is read: a second
+  transaction changing the same question waits for the first to commit, then reads
+  its committed text, so the last writer writes the latest state.
+- A rebuild does the same a batch at a time, one short transaction per batch.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable
+
+from flask import Flask
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from webapp.extensions import db
+from webapp.search.documents import QuestionTexts, all_documents, documents_for, texts, version
+from webapp.search.postgres import querying
+from webapp.search.postgres.querying import fold
+from webapp.search.postgres.schema import CONFIG
+from webapp.search.query import WORD, ReaderQuery
+from webapp.search.results import Drift, SearchPage, SyncResult
+
+log = logging.getLogger(__name__)
+REBUILD_BATCH = 500
+MARKERS = re.compile("[\x02\x03]")  # ts_headline's marks; never stored in a document
+
+UPSERT = text(f"""
+INSERT INTO search_document (question_id, slug, question, summary, category, category_name, status,
+                             checked_on, cites, words, version, tsv)
+VALUES (:id, :slug, :question, :summary, :category, :category_name, :status, :checked_on, :cites, :words,
+        :version,
+        setweight(to_tsvector('{CONFIG}', :question), 'A') ||
+        setweight(to_tsvector('{CONFIG}', :summary || ' ' || :headings), 'B') ||
+        setweight(to_tsvector('{CONFIG}', :bodies), 'C'))
+ON CONFLICT (question_id) DO UPDATE SET
+  slug = EXCLUDED.slug, question = EXCLUDED.question, summary = EXCLUDED.summary,
+  category = EXCLUDED.category, category_name = EXCLUDED.category_name, status = EXCLUDED.status,
+  checked_on = EXCLUDED.checked_on, cites = EXCLUDED.cites, words = EXCLUDED.words,
+  version = EXCLUDED.version, tsv = EXCLUDED.tsv
+""")
+LOCK = text("SELECT question_id FROM search_document WHERE question_id = ANY(:ids) ORDER BY question_id FOR UPDATE")
+REMOVE = text("DELETE FROM search_document WHERE question_id = ANY(:ids)")
+ADD_WORDS = text("INSERT INTO search_word (word) SELECT w FROM unnest(CAST(:words AS text[])) AS w ORDER BY w "
+                 "ON CONFLICT DO NOTHING")
+
+
+def spelling_words(t: QuestionTexts) -> list[str]:
+    return sorted({fold(w) for w in WORD.findall(t.spell)})
+
+
+def row(t: QuestionTexts) -> dict:
+    values = {
+        "id": t.id, "slug": t.slug, "question": MARKERS.sub(" ", t.question),
+        "summary": MARKERS.sub(" ", t.summary), "headings": t.headings, "bodies": t.bodies,
+        "category": t.category, "category_name": t.category_name, "status": t.status,
+        "checked_on": t.checked_on, "cites": list(t.cites), "words": spelling_words(t),
+    }
+    values["version"] = version(sorted((k, v) for k, v in values.items() if k != "id"))
+    return values
+
+
+def write(connection: Connection, ids: Iterable[int]) -> int:
+    """Rewrite the documents of these questions (removing those of deleted ones) in the
+    connection's transaction; the number written."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return 0
+    connection.execute(LOCK, {"ids": wanted})
+    # A session of its own on the same connection and transaction: it reads what is
+    # committed and flushed now, not objects the caller's session holds in memory.
+    with Session(bind=connection) as reader:
+        rows = [row(t) for t in documents_for(reader, wanted, build=texts).values()]
+    gone = sorted(set(wanted) - {r["id"] for r in rows})
+    if rows:
+        connection.execute(UPSERT, rows)
+        connection.execute(ADD_WORDS, {"words": sorted({w for r in rows for w in r["words"]})})
+    if gone:
+        connection.execute(REMOVE, {"ids": gone})
+    return len(rows)
+
+
+class PostgresEngine:
+    name = "postgres"
+
+    def __init__(self, app: Flask):
+        self._key_terms = querying.KeyTerms()
+
+    # --- keeping documents true ---------------------------------------------------------------
+    def changed(self, session: Session, ids: set[int], already: frozenset[int]) -> None:
+        # Every flush rewrites what it touched: a later flush may change what an earlier one wrote.
+        write(session.connection(), ids)
+
+    def committed(self, session: Session) -> None:
+        pass  # the documents committed with the change
+
+    # --- reading ----------------------------------------------------------------------------------
+    def search(self, session: Session, query: ReaderQuery, **choices) -> SearchPage:
+        return querying.search(session, query, **choices)
+
+    def similar_answered(self, session: Session, question_id: int, excluded: set[int], wanted: int) -> list[int]:
+        return querying.similar_answered(session, self._key_terms, question_id, excluded, wanted)
+
+    def rebuilding(self) -> bool:
+        return False  # a rebuild rewrites documents in place; every search sees a whole document
+
+    # --- operating --------------------------------------------------------------------------------
+    def start(self, app: Flask) -> None:
+        pass
+
+    def sync(self) -> SyncResult:
+        return SyncResult()  # nothing waits: documents are written with the change
+
+    def rebuild(self, procs: int = 1, progress: Callable[[int], None] | None = None) -> int:
+        started = time.monotonic()
+        with Session(db.engine) as session:
+            ids = list(session.scalars(text("SELECT id FROM question ORDER BY id")))
+            stray = list(session.scalars(text(
+                "SELECT question_id FROM search_document d WHERE NOT EXISTS "
+                "(SELECT 1 FROM question q WHERE q.id = d.question_id)")))
+        count = 0
+        for start in range(0, len(ids), REBUILD_BATCH):
+            batch = ids[start : start + REBUILD_BATCH]
+            with db.engine.begin() as connection:
+                count += write(connection, batch)
+            if progress:
+                progress(len(batch))
+        if stray:
+            with db.engine.begin() as connection:
+                connection.execute(REMOVE, {"ids": stray})
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("ANALYZE search_document"))
+        log.info("search documents rebuilt: %d in %.1f s", count, time.monotonic() - started)
+        return count
+
+    def check(self) -> Drift:
+        drift = Drift()
+        with Session(db.engine) as session:
+            stored = {qid: (v, slug) for qid, v, slug in session.execute(
+                text("SELECT question_id, version, slug FROM search_document"))}
+            for t in all_documents(session, build=texts):
+                found, _slug = stored.pop(t.id, (None, None))
+                if found is None:
+                    drift.missing.append(t.slug)
+                elif found != row(t)["version"]:
+                    drift.stale.append(t.slug)
+        drift.extra = sorted(slug or f"id {qid}" for qid, (_v, slug) in stored.items())
+        return drift
+
+    def optimize(self) -> None:
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE search_document"))
+            connection.execute(text("VACUUM ANALYZE search_word"))

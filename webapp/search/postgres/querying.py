@@ -1,0 +1,254 @@
+"""Searching `search_document` as readers do: a reader's query as a tsquery, operators
+as SQL filters, ranked with weights, counted by category and status in one grouped
+pass, snippets from ts_headline (escaped, then marked), and "Did you mean" from the
+corpus's words by trigram similarity."""
+from __future__ import annotations
+
+import math
+import re
+import threading
+import time
+import unicodedata
+from dataclasses import dataclass, field
+
+from markupsafe import Markup, escape
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from webapp.search.postgres.schema import CONFIG
+from webapp.search.query import STOP_WORDS, WORD, ReaderQuery
+from webapp.search.results import MIN_CORRECTABLE, PAGE_SIZE, Facet, Hit, SearchPage, status_label
+
+# D, C, B, A: bodies and sources weigh least, the question most.
+WEIGHTS = "'{0.05, 0.2, 0.4, 1.0}'"
+START, STOP = "\x02", "\x03"
+SNIPPET = f"StartSel={START}, StopSel={STOP}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \""
+WHOLE = f"StartSel={START}, StopSel={STOP}, HighlightAll=true"
+MARKED = re.compile(f"{START}(.*?){STOP}", re.S)
+SNIPPET_CHARS = 220
+
+
+@dataclass
+class Sql:
+    """A statement's text built from parts, with its bound values."""
+
+    params: dict = field(default_factory=dict)
+
+    def bind(self, value) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return f":{name}"
+
+
+def fold(word: str) -> str:
+    """Lower-case with accents removed, as the index reads words."""
+    return "".join(c for c in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(c))
+
+
+def tsquery(sql: Sql, query: ReaderQuery, words: list[str] | None = None) -> str | None:
+    """The words and phrases OR-ed: documents with more of them rank higher. None
+    when the query has no words or phrases; an empty tsquery (matching nothing) when
+    all its words are stop words."""
+    if not query.has_terms:
+        return None
+    words = [w for w in (query.words if words is None else words) if w not in STOP_WORDS]
+    parts = [f"plainto_tsquery('{CONFIG}', {sql.bind(w)})" for w in words]
+    parts += [f"phraseto_tsquery('{CONFIG}', {sql.bind(p)})" for p in query.phrases]
+    return " || ".join(parts) if parts else "CAST('' AS tsquery)"
+
+
+def operators(sql: Sql, query: ReaderQuery) -> list[str]:
+    where = []
+    if query.category:
+        where.append(f"d.category = {sql.bind(query.category)}")
+    if query.status:
+        where.append(f"d.status = {sql.bind(query.status)}")
+    if query.checked:
+        start, end = query.checked
+        if start:
+            where.append(f"d.checked_on >= {sql.bind(start)}")
+        if end:
+            where.append(f"d.checked_on <= {sql.bind(end)}")
+    if query.cites:
+        where.append(f"d.cites @> ARRAY[CAST({sql.bind(query.cites)} AS text)]")
+    return where
+
+
+def _marked(value: str) -> Markup:
+    """ts_headline's output escaped, then its marks turned into <mark>."""
+    escaped = str(escape(value))
+    return Markup(MARKED.sub(r"<mark>\1</mark>", escaped).replace(START, "").replace(STOP, ""))
+
+
+def _snippet(value: str, marked: bool) -> Markup:
+    if not marked and len(value) > SNIPPET_CHARS:
+        value = value[:SNIPPET_CHARS].rsplit(" ", 1)[0] + "…"
+    return _marked(value)
+
+
+def search(session: Session, query: ReaderQuery, *, category: str | None = None, status: str | None = None,
+           sort: str = "relevance", page: int = 1, counts: bool = True, hits: bool = True) -> SearchPage:
+    """The page's hits, counts and facets; without `counts` only the hits, without
+    `hits` only the counts."""
+    result = SearchPage(query=query, page=page, counted=False)
+    if query.empty and not (category or status):
+        return result
+    sql = Sql()
+    tsq = tsquery(sql, query)
+    where = operators(sql, query)
+    if tsq:
+        where.insert(0, "d.tsv @@ q.q")
+    source = f"search_document d, (SELECT {tsq or 'NULL::tsquery'} AS q) q"
+    condition = " AND ".join(where) or "true"
+
+    if counts:
+        groups = session.execute(text(
+            f"SELECT d.category, d.category_name, d.status, count(*) FROM {source} WHERE {condition} "
+            "GROUP BY d.category, d.category_name, d.status"), sql.params).all()
+        _facets(result, groups)
+        shown = [g for g in groups if (not category or g[0] == category) and (not status or g[2] == status)]
+        result.count(sum(g[3] for g in shown))
+
+    if hits and (not counts or (result.total and page <= result.page_count)):
+        chosen = list(where)
+        if category:
+            chosen.append(f"d.category = {sql.bind(category)}")
+        if status:
+            chosen.append(f"d.status = {sql.bind(status)}")
+        newest = sort == "newest" or not query.has_terms
+        order = ("d.checked_on DESC NULLS LAST, d.question_id" if newest
+                 else f"ts_rank({WEIGHTS}, d.tsv, q.q) DESC, d.question_id")
+        # Headlines after the LIMIT: only the page's ten rows pay for them.
+        rows = session.execute(text(
+            f"SELECT p.slug, p.category, p.category_name, p.status, p.checked_on, "
+            f"  {_headline('p.question', WHOLE) if tsq else 'p.question'}, "
+            f"  {_headline('p.summary', SNIPPET) if tsq else 'p.summary'} "
+            f"FROM (SELECT d.*, q.q FROM {source} WHERE {' AND '.join(chosen) or 'true'} "
+            f"      ORDER BY {order} LIMIT {PAGE_SIZE + (0 if counts else 1)} OFFSET {result.offset}) p "
+            f"ORDER BY {'p.checked_on DESC NULLS LAST, p.question_id' if newest else f'ts_rank({WEIGHTS}, p.tsv, p.q) DESC, p.question_id'}"),
+            sql.params).all()
+        result.take(rows, _hit)
+    if hits and query.words:
+        result.suggestion = _suggestion(session, query)
+    return result
+
+
+def _hit(row) -> Hit:
+    slug, category, name, status, checked, question, summary = row
+    return Hit(slug=slug, question=_marked(question), snippet=_snippet(summary, START in summary),
+               category=category, category_name=name, answered=status == "answered", checked_on=checked)
+
+
+def _headline(column: str, options: str) -> str:
+    return f"ts_headline('{CONFIG}', {column}, p.q, '{options}')"
+
+
+def _facets(result: SearchPage, groups) -> None:
+    categories: dict[str, list] = {}
+    statuses: dict[str, int] = {}
+    for slug, name, st, n in groups:
+        if slug:
+            categories.setdefault(slug, [name or slug, 0])[1] += n
+        statuses[st] = statuses.get(st, 0) + n
+    result.categories = sorted((Facet(slug, label, n) for slug, (label, n) in categories.items()),
+                               key=lambda f: (-f.count, f.label))
+    result.statuses = [Facet(s, status_label(s), n) for s, n in sorted(statuses.items())]
+
+
+# --- did you mean ------------------------------------------------------------------------
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """True if one insertion, deletion or substitution turns a into b."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i + (len(a) == len(b)):] == b[i + 1:]
+
+
+def _suggestion(session: Session, query: ReaderQuery) -> str | None:
+    """A corrected query, if some words are unknown and correcting them finds something.
+
+    Unknown: in no question or heading. A correction is a known word one edit away that
+    starts with the same letter, the most alike by trigrams."""
+    candidates = [w for w in query.words if len(w) >= MIN_CORRECTABLE]
+    if not candidates:
+        return None
+    folded = {w: fold(w) for w in candidates}
+    known = set(session.scalars(text("SELECT word FROM search_word WHERE word = ANY(:w)"),
+                                {"w": list(folded.values())}))
+    fixes: dict[str, str] = {}
+    for word, f in folded.items():
+        if f in known:
+            continue
+        options = session.scalars(text(
+            "SELECT word FROM search_word WHERE word % :w AND left(word, 1) = left(:w, 1) "
+            "ORDER BY similarity(word, :w) DESC, word LIMIT 20"), {"w": f}).all()
+        best = next((o for o in options if _one_edit_apart(f, o)), None)
+        if best:
+            fixes[word] = best
+    if not fixes:
+        return None
+    sql = Sql()
+    tsq = tsquery(sql, query, [fixes.get(w, w) for w in query.words])
+    where = [f"d.tsv @@ ({tsq})", *operators(sql, query)]
+    if session.scalar(text(f"SELECT EXISTS (SELECT 1 FROM search_document d WHERE {' AND '.join(where)})"),
+                      sql.params) is not True:
+        return None
+    return WORD.sub(lambda m: fixes.get(m.group(0).lower(), m.group(0)), query.text)
+
+
+# --- similar answers ---------------------------------------------------------------------
+
+KEY_TERMS = 12
+_LEXEME = re.compile(r"^[a-z0-9]+$")
+_WEIGHT = {"A": 1.0, "B": 0.4, "C": 0.2, "D": 0.05}
+
+
+class KeyTerms:
+    """Each lexeme's document count (ts_stat over the corpus), kept a minute: the rare
+    words of a question say what it is about; the common ones match everything."""
+
+    ttl = 60.0
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._counts: dict[str, int] = {}
+        self._total = 0
+        self._at = -math.inf
+
+    def counts(self, session: Session) -> tuple[dict[str, int], int]:
+        with self._lock:
+            if time.monotonic() - self._at > self.ttl:
+                self._counts = dict(session.execute(text(
+                    "SELECT word, ndoc FROM ts_stat('SELECT tsv FROM search_document')")).all())
+                self._total = session.scalar(text("SELECT count(*) FROM search_document")) or 0
+                self._at = time.monotonic()
+            return self._counts, self._total
+
+
+def similar_answered(session: Session, key_terms: KeyTerms, question_id: int, excluded: set[int],
+                     wanted: int) -> list[int]:
+    lexemes = session.execute(text(
+        "SELECT u.lexeme, u.weights FROM search_document d, unnest(d.tsv) u WHERE d.question_id = :id"),
+        {"id": question_id}).all()
+    if not lexemes:
+        return []
+    counts, total = key_terms.counts(session)
+    scored = []
+    for lexeme, weights in lexemes:
+        if _LEXEME.match(lexeme):
+            idf = math.log((1 + total) / (1 + counts.get(lexeme, 0)))
+            scored.append((sum(_WEIGHT[w] for w in weights) * idf, lexeme))
+    terms = [lexeme for _score, lexeme in sorted(scored, reverse=True)[:KEY_TERMS]]
+    if not terms:
+        return []
+    tsq = " | ".join(f"'{t}'" for t in terms)
+    return list(session.scalars(text(
+        f"SELECT d.question_id FROM search_document d WHERE d.tsv @@ CAST(:q AS tsquery) "
+        f"AND d.status = 'answered' AND d.question_id <> ALL(:left_out) "
+        f"ORDER BY ts_rank({WEIGHTS}, d.tsv, CAST(:q AS tsquery)) DESC, d.question_id LIMIT :n"),
+        {"q": tsq, "left_out": sorted(excluded | {question_id}), "n": wanted}))

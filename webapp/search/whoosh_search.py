@@ -1,0 +1,186 @@
+"""The Whoosh engine's searching: ranked, filtered, faceted, highlighted, corrected."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from whoosh import qparser
+from whoosh.query import And, DateRange, Every, Query, Term
+
+from webapp.answers.models import Category
+from webapp.search import highlight
+from webapp.search.index import IndexUnavailable, SearchIndex
+from webapp.search.query import WORD, ReaderQuery
+from webapp.search.results import MIN_CORRECTABLE, PAGE_SIZE, Facet, Hit, SearchPage, status_label
+from webapp.search.schema import TEXT_FIELDS
+
+KEY_TERMS = 12  # of a question's own words, for finding answers like it
+
+
+def _parser(schema) -> qparser.QueryParser:
+    # OR: scores add up, so documents with all the words rank first and those with most
+    # of them follow. (OrGroup.factory(0.9) ranked alike here but cost ~10% more.)
+    parser = qparser.MultifieldParser(TEXT_FIELDS, schema, group=qparser.OrGroup)
+    for plugin in (qparser.WildcardPlugin, qparser.FieldsPlugin, qparser.RangePlugin,
+                   qparser.BoostPlugin, qparser.PlusMinusPlugin, qparser.OperatorsPlugin):
+        parser.remove_plugin_class(plugin)
+    return parser
+
+
+def text_query(query: ReaderQuery, schema, words: list[str] | None = None) -> Query:
+    """The words and phrases as a Whoosh query (everything, if there are none)."""
+    words = query.words if words is None else words
+    if not (words or query.phrases):
+        return Every()
+    # Our words are letters and digits only, so the string cannot hold syntax.
+    string = " ".join([*words, *(f'"{p}"' for p in query.phrases)])
+    return _parser(schema).parse(string)
+
+
+def filters(query: ReaderQuery, category: str | None = None, status: str | None = None) -> Query | None:
+    """The operators (and the page's filter choices) as one filter query."""
+    terms: list[Query] = []
+    if category or query.category:
+        terms.append(Term("category", category or query.category))
+    if status or query.status:
+        terms.append(Term("status", status or query.status))
+    if query.checked:
+        start, end = query.checked
+        terms.append(DateRange("checked_on", _at(start), _at(end, end=True)))
+    if query.cites:
+        terms.append(Term("cites", query.cites))
+    return And(terms) if terms else None
+
+
+def _at(day: dt.date | None, end: bool = False) -> dt.datetime | None:
+    if day is None:
+        return None
+    return dt.datetime.combine(day, dt.time.max if end else dt.time.min)
+
+
+def _terms(whoosh_query) -> set[str]:
+    """The analysed words of the query (what the index matched), for highlighting."""
+    return {text.decode() if isinstance(text, bytes) else text for _field, text in whoosh_query.iter_all_terms()}
+
+
+def _hit(hit, terms: set[str]) -> Hit:
+    checked = hit.get("checked_on")
+    return Hit(
+        slug=hit["slug"],
+        question=highlight.question(hit["question"], terms),
+        snippet=highlight.snippet(hit.get("summary", ""), terms),
+        category=hit.get("category", ""),
+        category_name=hit.get("category_name", ""),
+        answered=hit.get("status") == "answered",
+        checked_on=checked.date() if checked else None,
+    )
+
+
+def _value_sets(searcher, field: str) -> dict[str, frozenset[int]]:
+    """Document numbers per value of a facet field, kept for the searcher's lifetime."""
+    cache = searcher.__dict__.setdefault("_plumb_facets", {})
+    if field not in cache:
+        cache[field] = {
+            (v.decode() if isinstance(v, bytes) else v): frozenset(searcher.docs_for_query(Term(field, v)))
+            for v in searcher.lexicon(field)
+        }
+    return cache[field]
+
+
+def _docs(searcher, query) -> frozenset[int] | None:
+    return None if query is None else frozenset(searcher.docs_for_query(query))
+
+
+def _facets(searcher, matched: frozenset[int], names: dict[str, str]):
+    """Counts per category and per status among the documents the words and operators match."""
+    categories = [Facet(slug, names.get(slug, slug), n) for slug, docs in _value_sets(searcher, "category").items()
+                  if slug and (n := len(matched & docs))]
+    categories.sort(key=lambda f: (-f.count, f.label))
+    statuses = [Facet(s, status_label(s), n)
+                for s, docs in sorted(_value_sets(searcher, "status").items()) if (n := len(matched & docs))]
+    return categories, statuses
+
+
+def _suggestion(searcher, query: ReaderQuery, flt) -> str | None:
+    """A corrected query, if some words are unknown and correcting them finds more."""
+    corrector = searcher.corrector("spell")
+    fixes: dict[str, str] = {}
+    for word in query.words:
+        if len(word) >= MIN_CORRECTABLE and searcher.doc_frequency("spell", word) == 0:
+            options = corrector.suggest(word, limit=1, maxdist=1, prefix=1)
+            if options and options[0] != word:
+                fixes[word] = options[0]
+    if not fixes:
+        return None
+    corrected = [fixes.get(word, word) for word in query.words]
+    # An unknown word adds nothing to the results, so a correction that finds anything helps.
+    if searcher.search(text_query(query, searcher.schema, corrected), filter=flt, limit=1).is_empty():
+        return None
+    return WORD.sub(lambda m: fixes.get(m.group(0).lower(), m.group(0)), query.text)
+
+
+def _matching(searcher, whoosh_query, query: ReaderQuery) -> frozenset[int]:
+    """Documents matching the words and the operators: one pass, no scoring."""
+    matched = frozenset(searcher.docs_for_query(whoosh_query))
+    operators = _docs(searcher, filters(query))
+    return matched if operators is None else matched & operators
+
+
+def _page_filter(searcher, category: str | None, status: str | None) -> frozenset[int] | None:
+    sets = []
+    if category:
+        sets.append(_value_sets(searcher, "category").get(category, frozenset()))
+    if status:
+        sets.append(_value_sets(searcher, "status").get(status, frozenset()))
+    return frozenset.intersection(*sets) if sets else None
+
+
+def search(index: SearchIndex, session: Session, query: ReaderQuery, *, category: str | None = None,
+           status: str | None = None, sort: str = "relevance", page: int = 1, counts: bool = True,
+           hits: bool = True) -> SearchPage:
+    """The page's hits, counts and facets; without `counts` only the hits (results
+    first: no pass over every matching document), without `hits` only the counts."""
+    result = SearchPage(query=query, page=page, counted=False)
+    if query.empty and not (category or status):
+        return result
+    newest = sort == "newest" or not query.has_terms
+    order = dict(sortedby="checked_on" if newest else None, reverse=newest)
+    try:
+        with index.searcher() as searcher:
+            whoosh_query = text_query(query, searcher.schema)
+            terms = _terms(whoosh_query)
+            if counts:
+                names = dict(session.execute(select(Category.slug, Category.name)).all())
+                matched = _matching(searcher, whoosh_query, query)
+                result.categories, result.statuses = _facets(searcher, matched, names)
+                chosen = _page_filter(searcher, category, status)
+                shown = matched if chosen is None else matched & chosen
+                result.count(len(shown))
+                if hits and shown and page <= result.page_count:
+                    found = searcher.search(whoosh_query, limit=page * PAGE_SIZE, filter=set(shown), **order)
+                    result.hits = [_hit(hit, terms) for hit in found[result.offset : result.offset + PAGE_SIZE]]
+            elif hits:
+                found = searcher.search(whoosh_query, limit=page * PAGE_SIZE + 1,
+                                        filter=filters(query, category, status), **order)
+                result.take(list(found[result.offset : result.offset + PAGE_SIZE + 1]), lambda h: _hit(h, terms))
+            if hits and query.words:
+                result.suggestion = _suggestion(searcher, query, filters(query))
+    except IndexUnavailable:
+        result.unavailable = True
+    return result
+
+
+def similar_answered(index: SearchIndex, question_id: int, text: str, excluded: set[int], wanted: int) -> list[int]:
+    """Ids of the answered questions most like this one (more_like over `content`), best first."""
+    with index.searcher() as searcher:
+        docnum = searcher.document_number(id=str(question_id))
+        if docnum is None:
+            return []
+        answered = _value_sets(searcher, "status").get("answered", frozenset())
+        left_out = {searcher.document_number(id=str(i)) for i in excluded | {question_id}}
+        allowed = set(answered - left_out)
+        if not allowed:
+            return []
+        hits = searcher.more_like(docnum, "content", text=text, top=wanted, numterms=KEY_TERMS, filter=allowed)
+        return [int(hit["id"]) for hit in hits]
