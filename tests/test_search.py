@@ -6,7 +6,7 @@ import re
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from tests.answer_files import answer
 from tests.conftest import HTMX
@@ -14,6 +14,7 @@ from tests.pages import get, links, part, result_links, text_of
 from webapp.answers.models import Question
 from webapp.content.importer import import_folder
 from webapp.extensions import db
+from webapp.search.engine import engine_name
 from webapp.search.models import SearchGap
 
 SKY = "/q/why-is-the-sky-blue"
@@ -256,6 +257,23 @@ def test_a_fragment_with_nothing_found_is_counted_and_helps(demo, client):
     page = fragment(client, "/search?q=quantum+knitting")
     assert count_of(page) == 0 and "0 results" in page and "Recently checked answers" in page
     assert "/search/counts" not in page
+
+
+def test_past_the_count_cap_counts_are_estimates_and_say_so(demo, client):
+    exact = search(client, "is:answered")
+    assert count_of(exact) == 30 and "About 30" not in exact and "~</span>" not in exact
+    demo.config["SEARCH_COUNT_CAP"] = 5  # as if "is:answered" were a very common word
+    if engine_name(demo) == "postgres":
+        with demo.app_context():  # the estimate comes from the planner's statistics
+            db.session.execute(text("ANALYZE search_document"))
+            db.session.commit()
+    page = search(client, "is:answered")
+    estimate = re.search(r'result-count" role="status">\s*About ([\d,]+) results', page)
+    assert estimate and 5 < int(estimate.group(1).replace(",", "")) <= 60, estimate
+    facets = part(page, '<aside class="facets"', "</aside>")
+    assert facets.count('<span title="about">~</span>') == facets.count("<small>(")
+    assert result_links(page) == result_links(exact)  # the ten best are still the ten best
+    assert "Page 1 of about" in page and 'rel="next"' in page
 
 
 def test_an_empty_search_explains_what_to_type(demo, client):

@@ -6,9 +6,10 @@ Create Date: 2026-12-02 06:30:00
 
 One weighted tsvector document per question, kept in the same transaction as the
 change by the application (webapp/search/postgres/engine.py), and the corpus's words
-for "Did you mean". Needs the unaccent and pg_trgm extensions (both ship with
-PostgreSQL's contrib modules and are trusted: a database owner may create them).
-After upgrading, `flask search rebuild` fills the documents.
+for "Did you mean". Needs the unaccent and pg_trgm extensions (PostgreSQL's contrib
+modules; trusted: a database owner may create them) and rum (Debian:
+postgresql-15-rum; creating it needs a superuser, once per database). After
+upgrading, `flask search rebuild` fills the documents.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -32,6 +33,7 @@ def upgrade():
         return
     op.execute("CREATE EXTENSION IF NOT EXISTS unaccent")
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    op.execute("CREATE EXTENSION IF NOT EXISTS rum")
     op.execute(f"""DO $$ BEGIN
       IF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = '{CONFIG}') THEN
         CREATE TEXT SEARCH DICTIONARY {CONFIG}_stem (TEMPLATE = snowball, Language = english);
@@ -58,7 +60,8 @@ def upgrade():
         sa.Column('tsv', postgresql.TSVECTOR(), nullable=False),
         sa.PrimaryKeyConstraint('question_id'),
     )
-    op.create_index('search_document_tsv', 'search_document', ['tsv'], postgresql_using='gin')
+    op.create_index('search_document_tsv', 'search_document', ['tsv'], postgresql_using='rum',
+                    postgresql_ops={'tsv': 'rum_tsvector_ops'})
     op.create_index('search_document_category', 'search_document', ['category'])
     op.create_index('search_document_checked_on', 'search_document', ['checked_on'])
     op.create_index('search_document_cites', 'search_document', ['cites'], postgresql_using='gin')

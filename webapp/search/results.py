@@ -10,6 +10,9 @@ from markupsafe import Markup
 from webapp.search.query import ReaderQuery
 
 PAGE_SIZE = 10
+# Past this many matches a search counts a sample and says "about N": counting every
+# match of a common word costs more than ranking the ten best (docs/search.md).
+COUNT_CAP = 5000
 SORTS = ("relevance", "newest")
 MIN_CORRECTABLE = 3  # shorter words are too ambiguous to correct
 
@@ -51,6 +54,7 @@ class SearchPage:
     # page exists, but no total and no facets (they come in a second request).
     counted: bool = True
     more: bool = False
+    approximate: bool = False  # the total and the facets are estimates from a sample
 
     def count(self, total: int) -> None:
         self.total = total
@@ -70,6 +74,42 @@ class SearchPage:
     @property
     def offset(self) -> int:
         return (self.page - 1) * PAGE_SIZE
+
+
+def about(value: float) -> int:
+    """An estimate rounded to two significant figures (37,412 -> 37,000)."""
+    if value < 100:
+        return round(value)
+    digits = len(str(int(value))) - 2
+    return int(round(value, -digits))
+
+
+@dataclass
+class Tally:
+    """Matches counted by category and status: all of them, or a sample of the first
+    `cap` + 1 and an estimate of how many there are in all."""
+
+    groups: dict[tuple[str, str, str], int]  # (category, category name, status) -> matches
+    sampled: int
+    estimated: float | None = None  # the estimated total where the sample was cut
+
+    def fill(self, page: SearchPage, category: str | None, status: str | None) -> None:
+        factor = (self.estimated / self.sampled) if self.estimated else 1.0
+        page.approximate = self.estimated is not None
+        scale = about if page.approximate else round
+        by_category: dict[str, list] = {}
+        by_status: dict[str, float] = {}
+        shown = 0.0
+        for (slug, name, st), n in self.groups.items():
+            if slug:
+                by_category.setdefault(slug, [name or slug, 0.0])[1] += n
+            by_status[st] = by_status.get(st, 0.0) + n
+            if (not category or slug == category) and (not status or st == status):
+                shown += n
+        page.categories = sorted((Facet(slug, label, scale(n * factor)) for slug, (label, n) in by_category.items()),
+                                 key=lambda f: (-f.count, f.label))
+        page.statuses = [Facet(s, status_label(s), scale(n * factor)) for s, n in sorted(by_status.items())]
+        page.count(scale(shown * factor))
 
 
 @dataclass

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from whoosh import qparser
@@ -12,7 +13,7 @@ from webapp.answers.models import Category
 from webapp.search import highlight
 from webapp.search.index import IndexUnavailable, SearchIndex
 from webapp.search.query import WORD, ReaderQuery
-from webapp.search.results import MIN_CORRECTABLE, PAGE_SIZE, Facet, Hit, SearchPage, status_label
+from webapp.search.results import COUNT_CAP, MIN_CORRECTABLE, PAGE_SIZE, Hit, SearchPage, Tally
 from webapp.search.schema import TEXT_FIELDS
 
 KEY_TERMS = 12  # of a question's own words, for finding answers like it
@@ -92,16 +93,6 @@ def _docs(searcher, query) -> frozenset[int] | None:
     return None if query is None else frozenset(searcher.docs_for_query(query))
 
 
-def _facets(searcher, matched: frozenset[int], names: dict[str, str]):
-    """Counts per category and per status among the documents the words and operators match."""
-    categories = [Facet(slug, names.get(slug, slug), n) for slug, docs in _value_sets(searcher, "category").items()
-                  if slug and (n := len(matched & docs))]
-    categories.sort(key=lambda f: (-f.count, f.label))
-    statuses = [Facet(s, status_label(s), n)
-                for s, docs in sorted(_value_sets(searcher, "status").items()) if (n := len(matched & docs))]
-    return categories, statuses
-
-
 def _suggestion(searcher, query: ReaderQuery, flt) -> str | None:
     """A corrected query, if some words are unknown and correcting them finds more."""
     corrector = searcher.corrector("spell")
@@ -120,20 +111,38 @@ def _suggestion(searcher, query: ReaderQuery, flt) -> str | None:
     return WORD.sub(lambda m: fixes.get(m.group(0).lower(), m.group(0)), query.text)
 
 
-def _matching(searcher, whoosh_query, query: ReaderQuery) -> frozenset[int]:
-    """Documents matching the words and the operators: one pass, no scoring."""
-    matched = frozenset(searcher.docs_for_query(whoosh_query))
+def _tally(searcher, whoosh_query, query: ReaderQuery, names: dict[str, str], cap: int) -> tuple[Tally, frozenset[int]]:
+    """Matches of the words and operators by category and status: one unscored pass
+    over at most cap + 1 of them. Documents come in index order, so where the pass
+    stops tells what share of the index it read, and so roughly how many match in all."""
     operators = _docs(searcher, filters(query))
-    return matched if operators is None else matched & operators
+    sample: list[int] = []
+    for docnum in searcher.docs_for_query(whoosh_query):
+        if operators is None or docnum in operators:
+            sample.append(docnum)
+            if len(sample) > cap:
+                break
+    matched = frozenset(sample)
+    statuses = _value_sets(searcher, "status")
+    groups = {}
+    for slug, in_category in _value_sets(searcher, "category").items():
+        for status, in_status in statuses.items():
+            if n := len(matched & in_category & in_status):
+                groups[(slug, names.get(slug, slug), status)] = n
+    tally = Tally(groups, sampled=len(sample))
+    if len(sample) > cap:
+        tally.estimated = max(cap + 1.0, len(sample) * searcher.reader().doc_count_all() / (sample[-1] + 1))
+    return tally, matched
 
 
-def _page_filter(searcher, category: str | None, status: str | None) -> frozenset[int] | None:
-    sets = []
-    if category:
-        sets.append(_value_sets(searcher, "category").get(category, frozenset()))
-    if status:
-        sets.append(_value_sets(searcher, "status").get(status, frozenset()))
-    return frozenset.intersection(*sets) if sets else None
+def _chosen(searcher, docnum: int, category: str | None, status: str | None) -> bool:
+    """Whether a document is in the category and status the page is filtered to."""
+    return ((not category or docnum in _value_sets(searcher, "category").get(category, ()))
+            and (not status or docnum in _value_sets(searcher, "status").get(status, ())))
+
+
+def count_cap() -> int:
+    return current_app.config.get("SEARCH_COUNT_CAP", COUNT_CAP)
 
 
 def search(index: SearchIndex, session: Session, query: ReaderQuery, *, category: str | None = None,
@@ -150,15 +159,16 @@ def search(index: SearchIndex, session: Session, query: ReaderQuery, *, category
         with index.searcher() as searcher:
             whoosh_query = text_query(query, searcher.schema)
             terms = _terms(whoosh_query)
+            exact = None
             if counts:
                 names = dict(session.execute(select(Category.slug, Category.name)).all())
-                matched = _matching(searcher, whoosh_query, query)
-                result.categories, result.statuses = _facets(searcher, matched, names)
-                chosen = _page_filter(searcher, category, status)
-                shown = matched if chosen is None else matched & chosen
-                result.count(len(shown))
-                if hits and shown and page <= result.page_count:
-                    found = searcher.search(whoosh_query, limit=page * PAGE_SIZE, filter=set(shown), **order)
+                tally, matched = _tally(searcher, whoosh_query, query, names, count_cap())
+                tally.fill(result, category, status)
+                if not result.approximate:
+                    exact = {n for n in matched if _chosen(searcher, n, category, status)}
+            if hits and exact is not None:
+                if exact and page <= result.page_count:
+                    found = searcher.search(whoosh_query, limit=page * PAGE_SIZE, filter=exact, **order)
                     result.hits = [_hit(hit, terms) for hit in found[result.offset : result.offset + PAGE_SIZE]]
             elif hits:
                 found = searcher.search(whoosh_query, limit=page * PAGE_SIZE + 1,

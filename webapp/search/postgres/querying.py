@@ -11,13 +11,14 @@ import time
 import unicodedata
 from dataclasses import dataclass, field
 
+from flask import current_app
 from markupsafe import Markup, escape
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from webapp.search.postgres.schema import CONFIG
 from webapp.search.query import STOP_WORDS, WORD, ReaderQuery
-from webapp.search.results import MIN_CORRECTABLE, PAGE_SIZE, Facet, Hit, SearchPage, status_label
+from webapp.search.results import COUNT_CAP, MIN_CORRECTABLE, PAGE_SIZE, Hit, SearchPage, Tally
 
 # D, C, B, A: bodies and sources weigh least, the question most.
 WEIGHTS = "'{0.05, 0.2, 0.4, 1.0}'"
@@ -102,12 +103,7 @@ def search(session: Session, query: ReaderQuery, *, category: str | None = None,
     condition = " AND ".join(where) or "true"
 
     if counts:
-        groups = session.execute(text(
-            f"SELECT d.category, d.category_name, d.status, count(*) FROM {source} WHERE {condition} "
-            "GROUP BY d.category, d.category_name, d.status"), sql.params).all()
-        _facets(result, groups)
-        shown = [g for g in groups if (not category or g[0] == category) and (not status or g[2] == status)]
-        result.count(sum(g[3] for g in shown))
+        _tally(session, source, condition, sql.params, count_cap()).fill(result, category, status)
 
     if hits and (not counts or (result.total and page <= result.page_count)):
         chosen = list(where)
@@ -116,8 +112,9 @@ def search(session: Session, query: ReaderQuery, *, category: str | None = None,
         if status:
             chosen.append(f"d.status = {sql.bind(status)}")
         newest = sort == "newest" or not query.has_terms
-        order = ("d.checked_on DESC NULLS LAST, d.question_id" if newest
-                 else f"ts_rank({WEIGHTS}, d.tsv, q.q) DESC, d.question_id")
+        # Best first straight from the RUM index (its distance is 1 / rank, with the
+        # weights D 0.1, C 0.2, B 0.4, A 1.0).
+        order = "d.checked_on DESC NULLS LAST, d.question_id" if newest else "d.tsv <=> q.q, d.question_id"
         # Headlines after the LIMIT: only the page's ten rows pay for them.
         rows = session.execute(text(
             f"SELECT p.slug, p.category, p.category_name, p.status, p.checked_on, "
@@ -125,7 +122,7 @@ def search(session: Session, query: ReaderQuery, *, category: str | None = None,
             f"  {_headline('p.summary', SNIPPET) if tsq else 'p.summary'} "
             f"FROM (SELECT d.*, q.q FROM {source} WHERE {' AND '.join(chosen) or 'true'} "
             f"      ORDER BY {order} LIMIT {PAGE_SIZE + (0 if counts else 1)} OFFSET {result.offset}) p "
-            f"ORDER BY {'p.checked_on DESC NULLS LAST, p.question_id' if newest else f'ts_rank({WEIGHTS}, p.tsv, p.q) DESC, p.question_id'}"),
+            f"ORDER BY {'p.checked_on DESC NULLS LAST, p.question_id' if newest else 'p.tsv <=> p.q, p.question_id'}"),
             sql.params).all()
         result.take(rows, _hit)
     if hits and query.words:
@@ -143,16 +140,22 @@ def _headline(column: str, options: str) -> str:
     return f"ts_headline('{CONFIG}', {column}, p.q, '{options}')"
 
 
-def _facets(result: SearchPage, groups) -> None:
-    categories: dict[str, list] = {}
-    statuses: dict[str, int] = {}
-    for slug, name, st, n in groups:
-        if slug:
-            categories.setdefault(slug, [name or slug, 0])[1] += n
-        statuses[st] = statuses.get(st, 0) + n
-    result.categories = sorted((Facet(slug, label, n) for slug, (label, n) in categories.items()),
-                               key=lambda f: (-f.count, f.label))
-    result.statuses = [Facet(s, status_label(s), n) for s, n in sorted(statuses.items())]
+def count_cap() -> int:
+    return current_app.config.get("SEARCH_COUNT_CAP", COUNT_CAP)
+
+
+def _tally(session: Session, source: str, condition: str, params: dict, cap: int) -> Tally:
+    """Matches by category and status, counting at most cap + 1 of them; past that,
+    the total is the planner's estimate (from the word statistics ANALYZE keeps)."""
+    groups = session.execute(text(
+        f"SELECT category, category_name, status, count(*) FROM "
+        f"(SELECT d.category, d.category_name, d.status FROM {source} WHERE {condition} LIMIT {cap + 1}) s "
+        "GROUP BY category, category_name, status"), params).all()
+    tally = Tally({(c, n, s): k for c, n, s, k in groups}, sampled=sum(g[3] for g in groups))
+    if tally.sampled > cap:
+        plan = session.scalar(text(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {source} WHERE {condition}"), params)
+        tally.estimated = max(float(cap + 1), float(plan[0]["Plan"]["Plan Rows"]))
+    return tally
 
 
 # --- did you mean ------------------------------------------------------------------------

@@ -33,7 +33,10 @@ documents = Table(
     Column("version", Text, nullable=False),
     # question A, summary and headings B, section bodies and sources C
     Column("tsv", TSVECTOR, nullable=False),
-    Index("search_document_tsv", "tsv", postgresql_using="gin"),
+    # RUM, not GIN: it keeps each word's positions and weights in the index, so the
+    # best-ranked matches come out of the index in order (tsv <=> query) without
+    # reading every match's tsvector from the table (docs/search.md, the figures).
+    Index("search_document_tsv", "tsv", postgresql_using="rum", postgresql_ops={"tsv": "rum_tsvector_ops"}),
     Index("search_document_category", "category"),
     Index("search_document_checked_on", "checked_on"),
     Index("search_document_cites", "cites", postgresql_using="gin"),
@@ -49,6 +52,7 @@ words = Table(
 SETUP = [
     "CREATE EXTENSION IF NOT EXISTS unaccent",
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE EXTENSION IF NOT EXISTS rum",
     f"""DO $$ BEGIN
       IF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = '{CONFIG}') THEN
         CREATE TEXT SEARCH DICTIONARY {CONFIG}_stem (TEMPLATE = snowball, Language = english);
