@@ -20,8 +20,6 @@ from webapp.search.postgres.schema import CONFIG
 from webapp.search.query import STOP_WORDS, WORD, ReaderQuery
 from webapp.search.results import COUNT_CAP, MIN_CORRECTABLE, PAGE_SIZE, Hit, SearchPage, Tally
 
-# D, C, B, A: bodies and sources weigh least, the question most.
-WEIGHTS = "'{0.05, 0.2, 0.4, 1.0}'"
 START, STOP = "\x02", "\x03"
 SNIPPET = f"StartSel={START}, StopSel={STOP}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \""
 WHOLE = f"StartSel={START}, StopSel={STOP}, HighlightAll=true"
@@ -251,7 +249,7 @@ def similar_answered(session: Session, key_terms: KeyTerms, question_id: int, ex
         return []
     tsq = " | ".join(f"'{t}'" for t in terms)
     return list(session.scalars(text(
-        f"SELECT d.question_id FROM search_document d WHERE d.tsv @@ CAST(:q AS tsquery) "
-        f"AND d.status = 'answered' AND d.question_id <> ALL(:left_out) "
-        f"ORDER BY ts_rank({WEIGHTS}, d.tsv, CAST(:q AS tsquery)) DESC, d.question_id LIMIT :n"),
+        "SELECT d.question_id FROM search_document d WHERE d.tsv @@ CAST(:q AS tsquery) "
+        "AND d.status = 'answered' AND d.question_id <> ALL(:left_out) "
+        "ORDER BY d.tsv <=> CAST(:q AS tsquery), d.question_id LIMIT :n"),
         {"q": tsq, "left_out": sorted(excluded | {question_id}), "n": wanted}))
