@@ -177,6 +177,28 @@ def test_results_come_in_pages(demo, client):
     assert 'rel="next"' in first and 'rel="prev"' in second
 
 
+@pytest.mark.parametrize("q", ["people water", "food health"])
+def test_pages_of_a_search_follow_on_without_repeats_all_words_first(demo, client, q):
+    total = count_of(search(client, q))
+    assert total > 10, total  # more than one page
+    found = []
+    for number in range(1, -(-total // 10) + 1):
+        page = search(client, q, page=number)
+        assert (number < -(-total // 10)) == ('rel="next"' in page)
+        found += result_links(page)
+    assert len(found) == len(set(found)) == total
+    with_each = [set(every_result(client, word)) for word in q.split()]  # as the engine reads words
+    all_words = [href for href in found if all(href in hits for hits in with_each)]
+    assert 0 < len(all_words) < total
+    assert found[: len(all_words)] == all_words  # every answer with all the words comes first
+
+
+def every_result(client, q) -> list[str]:
+    first = search(client, q)
+    pages = -(-count_of(first) // 10)
+    return result_links(first) + [h for n in range(2, pages + 1) for h in result_links(search(client, q, page=n))]
+
+
 @pytest.mark.parametrize("params, message", [
     ({"status": "maybe"}, "'answered' or 'unanswered'"),
     ({"category": "Not A Slug!"}, "category name"),

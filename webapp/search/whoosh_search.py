@@ -19,24 +19,24 @@ from webapp.search.schema import TEXT_FIELDS
 KEY_TERMS = 12  # of a question's own words, for finding answers like it
 
 
-def _parser(schema) -> qparser.QueryParser:
-    # OR: scores add up, so documents with all the words rank first and those with most
-    # of them follow. (OrGroup.factory(0.9) ranked alike here but cost ~10% more.)
-    parser = qparser.MultifieldParser(TEXT_FIELDS, schema, group=qparser.OrGroup)
+def _parser(schema, group=qparser.OrGroup) -> qparser.QueryParser:
+    # OR matches; the ranking puts answers with all the words first (_best_first).
+    parser = qparser.MultifieldParser(TEXT_FIELDS, schema, group=group)
     for plugin in (qparser.WildcardPlugin, qparser.FieldsPlugin, qparser.RangePlugin,
                    qparser.BoostPlugin, qparser.PlusMinusPlugin, qparser.OperatorsPlugin):
         parser.remove_plugin_class(plugin)
     return parser
 
 
-def text_query(query: ReaderQuery, schema, words: list[str] | None = None) -> Query:
-    """The words and phrases as a Whoosh query (everything, if there are none)."""
+def text_query(query: ReaderQuery, schema, words: list[str] | None = None, every: bool = False) -> Query:
+    """The words and phrases as a Whoosh query, any of them (`every`: all of them);
+    everything, if there are none."""
     words = query.words if words is None else words
     if not (words or query.phrases):
         return Every()
     # Our words are letters and digits only, so the string cannot hold syntax.
     string = " ".join([*words, *(f'"{p}"' for p in query.phrases)])
-    return _parser(schema).parse(string)
+    return _parser(schema, qparser.AndGroup if every else qparser.OrGroup).parse(string)
 
 
 def filters(query: ReaderQuery, category: str | None = None, status: str | None = None) -> Query | None:
@@ -135,6 +135,20 @@ def _tally(searcher, whoosh_query, query: ReaderQuery, names: dict[str, str], ca
     return tally, matched
 
 
+def _best_first(searcher, any_of, all_of, allowed, offset: int, window: int) -> list:
+    """Answers with all the words and phrases first, then those with some, each part
+    ranked by BM25F over all of them: the same order as the PostgreSQL engine's."""
+    with_all = searcher.search(all_of, limit=offset + window, filter=allowed)
+    found = list(with_all[offset:])
+    if len(found) == window or all_of == any_of:
+        return found
+    # All the answers with all the words are in hand (fewer than the window's end).
+    seen = {hit.docnum for hit in with_all}
+    rest = searcher.search(any_of, limit=offset + window, filter=allowed, mask=seen)
+    start = max(0, offset - len(seen))
+    return found + list(rest[start : start + window - len(found)])
+
+
 def _chosen(searcher, docnum: int, category: str | None, status: str | None) -> bool:
     """Whether a document is in the category and status the page is filtered to."""
     return ((not category or docnum in _value_sets(searcher, "category").get(category, ()))
@@ -166,14 +180,16 @@ def search(index: SearchIndex, session: Session, query: ReaderQuery, *, category
                 tally.fill(result, category, status)
                 if not result.approximate:
                     exact = {n for n in matched if _chosen(searcher, n, category, status)}
-            if hits and exact is not None:
-                if exact and page <= result.page_count:
-                    found = searcher.search(whoosh_query, limit=page * PAGE_SIZE, filter=exact, **order)
-                    result.hits = [_hit(hit, terms) for hit in found[result.offset : result.offset + PAGE_SIZE]]
-            elif hits:
-                found = searcher.search(whoosh_query, limit=page * PAGE_SIZE + 1,
-                                        filter=filters(query, category, status), **order)
-                result.take(list(found[result.offset : result.offset + PAGE_SIZE + 1]), lambda h: _hit(h, terms))
+            if hits and (exact is None or (exact and page <= result.page_count)):
+                window = PAGE_SIZE + (0 if result.counted else 1)
+                allowed = exact if exact is not None else filters(query, category, status)
+                if newest:
+                    found = list(searcher.search(whoosh_query, limit=result.offset + window, filter=allowed,
+                                                 **order)[result.offset :])
+                else:
+                    all_of = text_query(query, searcher.schema, every=True)
+                    found = _best_first(searcher, whoosh_query, all_of, allowed, result.offset, window)
+                result.take(found, lambda h: _hit(h, terms))
             if hits and query.words:
                 result.suggestion = _suggestion(searcher, query, filters(query))
     except IndexUnavailable:

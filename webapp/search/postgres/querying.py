@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import re
+from contextlib import contextmanager
 import threading
 import time
 import unicodedata
@@ -44,16 +45,20 @@ def fold(word: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(c))
 
 
-def tsquery(sql: Sql, query: ReaderQuery, words: list[str] | None = None) -> str | None:
-    """The words and phrases OR-ed: documents with more of them rank higher. None
-    when the query has no words or phrases; an empty tsquery (matching nothing) when
-    all its words are stop words."""
-    if not query.has_terms:
-        return None
+def terms(sql: Sql, query: ReaderQuery, words: list[str] | None = None) -> list[str]:
+    """Each word and phrase of the query as a tsquery expression (stop words left out)."""
     words = [w for w in (query.words if words is None else words) if w not in STOP_WORDS]
     parts = [f"plainto_tsquery('{CONFIG}', {sql.bind(w)})" for w in words]
-    parts += [f"phraseto_tsquery('{CONFIG}', {sql.bind(p)})" for p in query.phrases]
-    return " || ".join(parts) if parts else "CAST('' AS tsquery)"
+    return parts + [f"phraseto_tsquery('{CONFIG}', {sql.bind(p)})" for p in query.phrases]
+
+
+def tsquery(sql: Sql, query: ReaderQuery, words: list[str] | None = None) -> str | None:
+    """The words and phrases OR-ed: what a search matches. None when the query has no
+    words or phrases; an empty tsquery (matching nothing) when all its words are stop
+    words."""
+    if not query.has_terms:
+        return None
+    return " || ".join(terms(sql, query, words)) or "CAST('' AS tsquery)"
 
 
 def operators(sql: Sql, query: ReaderQuery) -> list[str]:
@@ -85,47 +90,105 @@ def _snippet(value: str, marked: bool) -> Markup:
     return _marked(value)
 
 
-def search(session: Session, query: ReaderQuery, *, category: str | None = None, status: str | None = None,
-           sort: str = "relevance", page: int = 1, counts: bool = True, hits: bool = True) -> SearchPage:
+@contextmanager
+def _through_the_index(session: Session):
+    """Searches go through the RUM index, never a scan of the whole table.
+
+    For a common word the planner expects most rows to match and prefers reading the
+    table, not knowing that each row's tsvector then has to be fetched from TOAST and
+    tested: 86 ms against 27 ms through the index for a word in half of 100,000
+    answers. SET LOCAL lasts until the transaction ends, so it is reset on the way out."""
+    session.execute(text("SET LOCAL enable_seqscan = off"))
+    try:
+        yield
+    finally:
+        session.execute(text("RESET enable_seqscan"))
+
+
+def search(session: Session, query: ReaderQuery, **choices) -> SearchPage:
+    with _through_the_index(session):
+        return _search(session, query, **choices)
+
+
+def _search(session: Session, query: ReaderQuery, *, category: str | None = None, status: str | None = None,
+            sort: str = "relevance", page: int = 1, counts: bool = True, hits: bool = True) -> SearchPage:
     """The page's hits, counts and facets; without `counts` only the hits, without
     `hits` only the counts."""
     result = SearchPage(query=query, page=page, counted=False)
     if query.empty and not (category or status):
         return result
     sql = Sql()
+    # The tsquery is written out where it is used, not joined in from a subquery: only
+    # an expression without columns lets the planner order by `tsv <=> query` inside the
+    # RUM index (joined in, it ranked every match: 580 ms against 25 ms at 100,000).
     tsq = tsquery(sql, query)
     where = operators(sql, query)
     if tsq:
-        where.insert(0, "d.tsv @@ q.q")
-    source = f"search_document d, (SELECT {tsq or 'NULL::tsquery'} AS q) q"
+        where.insert(0, f"d.tsv @@ ({tsq})")
+    source = "search_document d"
     condition = " AND ".join(where) or "true"
 
     if counts:
         _tally(session, source, condition, sql.params, count_cap()).fill(result, category, status)
 
     if hits and (not counts or (result.total and page <= result.page_count)):
-        chosen = list(where)
+        filters = operators(sql, query)
         if category:
-            chosen.append(f"d.category = {sql.bind(category)}")
+            filters.append(f"d.category = {sql.bind(category)}")
         if status:
-            chosen.append(f"d.status = {sql.bind(status)}")
-        newest = sort == "newest" or not query.has_terms
-        # Best first straight from the RUM index (its distance is 1 / rank, with the
-        # weights D 0.1, C 0.2, B 0.4, A 1.0).
-        order = "d.checked_on DESC NULLS LAST, d.question_id" if newest else "d.tsv <=> q.q, d.question_id"
-        # Headlines after the LIMIT: only the page's ten rows pay for them.
-        rows = session.execute(text(
-            f"SELECT p.slug, p.category, p.category_name, p.status, p.checked_on, "
-            f"  {_headline('p.question', WHOLE) if tsq else 'p.question'}, "
-            f"  {_headline('p.summary', SNIPPET) if tsq else 'p.summary'} "
-            f"FROM (SELECT d.*, q.q FROM {source} WHERE {' AND '.join(chosen) or 'true'} "
-            f"      ORDER BY {order} LIMIT {PAGE_SIZE + (0 if counts else 1)} OFFSET {result.offset}) p "
-            f"ORDER BY {'p.checked_on DESC NULLS LAST, p.question_id' if newest else 'p.tsv <=> p.q, p.question_id'}"),
-            sql.params).all()
+            filters.append(f"d.status = {sql.bind(status)}")
+        window = PAGE_SIZE + (0 if counts else 1)
+        if sort == "newest" or not query.has_terms:
+            where = ([f"d.tsv @@ ({tsq})"] if tsq else []) + filters
+            rows = _rows(session, sql, where, "d.checked_on DESC NULLS LAST, d.question_id", tsq,
+                         window, result.offset)
+        else:
+            rows = _best_first(session, sql, query, filters, window, result.offset)
         result.take(rows, _hit)
     if hits and query.words:
         result.suggestion = _suggestion(session, query)
     return result
+
+
+def _rows(session: Session, sql: Sql, where: list[str], order: str, tsq: str | None, limit: int,
+          offset: int) -> list:
+    """One window of hits in `order`, their question and summary marked by ts_headline
+    after the LIMIT, so only the window's rows pay for it."""
+    return session.execute(text(
+        f"SELECT p.slug, p.category, p.category_name, p.status, p.checked_on, "
+        f"  {_headline('p.question', WHOLE) if tsq else 'p.question'}, "
+        f"  {_headline('p.summary', SNIPPET) if tsq else 'p.summary'} "
+        f"FROM (SELECT d.slug, d.category, d.category_name, d.status, d.checked_on, d.question, d.summary, "
+        f"        {tsq or 'NULL::tsquery'} AS q, row_number() OVER () AS n "
+        f"      FROM (SELECT * FROM search_document d WHERE {' AND '.join(where) or 'true'} "
+        f"            ORDER BY {order} LIMIT {limit} OFFSET {offset}) d) p ORDER BY p.n"), sql.params).all()
+
+
+def _best_first(session: Session, sql: Sql, query: ReaderQuery, filters: list[str], window: int,
+                offset: int) -> list:
+    """Answers with all the words and phrases first, then those with some, each ranked
+    by RUM's distance to all of them (`tsv <=> query`, 1 / rank with the weights D 0.1,
+    C 0.2, B 0.4, A 1.0) straight from the index. There is no tie-breaker: one would
+    stop the index from giving the order.
+
+    Asking for all the words first is also the fast way: for three words each in a
+    third of 100,000 answers, ranking the few thousand that hold all three took 21 ms
+    where ranking the 70,000 that hold any took 72 ms."""
+    parts = terms(sql, query)
+    any_of = " || ".join(parts) or "CAST('' AS tsquery)"
+    order = f"d.tsv <=> ({any_of})"
+    if len(parts) < 2:
+        return _rows(session, sql, [f"d.tsv @@ ({any_of})", *filters], order, any_of, window, offset)
+    all_of = " && ".join(parts)
+    rows = _rows(session, sql, [f"d.tsv @@ ({all_of})", *filters], order, any_of, window, offset)
+    if len(rows) == window:
+        return rows
+    # The answers with all the words end inside this window (or before it).
+    with_all = offset + len(rows) if rows else session.scalar(text(
+        f"SELECT count(*) FROM (SELECT 1 FROM search_document d WHERE "
+        f"{' AND '.join([f'd.tsv @@ ({all_of})', *filters])} LIMIT {offset}) s"), sql.params)
+    rest = [f"d.tsv @@ ({any_of})", f"NOT d.tsv @@ ({all_of})", *filters]
+    return rows + _rows(session, sql, rest, order, any_of, window - len(rows), max(0, offset - with_all))
 
 
 def _hit(row) -> Hit:
