@@ -265,3 +265,18 @@ def test_a_request_never_rebuilds_a_missing_index_itself(demo, whoosh, client, r
     assert "rebuilt from the database" in result.output
     assert outbox(demo) == 0
     assert found(client, "airships") == [f"/q/{SKY}"]
+
+
+def test_postgres_rebuild_takes_the_ranking_index_down_and_puts_it_back(demo, client, runner):
+    if engine_name(demo) != "postgres":
+        pytest.skip("about the PostgreSQL engine's ranking index")
+    with demo.app_context():  # as in the middle of a rebuild
+        db.session.execute(text("DROP INDEX search_document_tsv"))
+        db.session.commit()
+    page = text_of(client.get("/search?q=rayleigh"))
+    assert "Search is being rebuilt" in page and result_links(page) == [f"/q/{SKY}"]  # slower, still right
+    result = runner.invoke(args=["search", "rebuild"])
+    assert result.exit_code == 0 and "indexed 50 questions" in result.output
+    page = text_of(client.get("/search?q=rayleigh"))
+    assert "Search is being rebuilt" not in page and result_links(page) == [f"/q/{SKY}"]
+    assert drift(demo).clean

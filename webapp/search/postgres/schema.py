@@ -36,6 +36,7 @@ documents = Table(
     # RUM, not GIN: it keeps each word's positions and weights in the index, so the
     # best-ranked matches come out of the index in order (tsv <=> query) without
     # reading every match's tsvector from the table (docs/search.md, the figures).
+    # A rebuild drops it and builds it again (engine.RANK_INDEX).
     Index("search_document_tsv", "tsv", postgresql_using="rum", postgresql_ops={"tsv": "rum_tsvector_ops"}),
     Index("search_document_category", "category"),
     Index("search_document_checked_on", "checked_on"),
