@@ -25,6 +25,7 @@ from webapp.search.results import Drift, SyncResult
 
 log = logging.getLogger(__name__)
 BATCH = 500
+REBUILD_MB = 512  # per indexing process
 
 
 # --- writing outbox rows in the changing transaction -------------------------------------
@@ -125,7 +126,10 @@ def rebuild(index: SearchIndex, engine: Engine, procs: int = 1,
         with Session(engine) as session:
             # Outbox rows up to here are covered by this rebuild; later ones are not.
             high = session.scalar(select(func.max(SearchOutbox.id))) or 0
-            writer = ix.writer(procs=procs, multisegment=procs > 1, timeout=60.0)
+            # More memory per indexing process, fewer runs to merge at commit: 4,000
+            # documents in 2 processes took 11.5 s with 512 MB against 14.3 s with the
+            # default 128 MB (it is held only while rebuilding).
+            writer = ix.writer(procs=procs, multisegment=procs > 1, limitmb=REBUILD_MB, timeout=60.0)
             count = 0
             try:
                 for doc in all_documents(session):
