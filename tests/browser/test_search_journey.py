@@ -17,6 +17,8 @@ def test_results_follow_the_typing_and_back_restores_them(page, live_server):
     results = page.locator("#results")
     expect(results.get_by_role("link", name="Does lightning ever strike the same place twice?")).to_be_visible()
     expect(results.locator("mark").first).to_have_text(re.compile("lightning", re.I))
+    # The results came first; their count and the filters arrive by themselves just after.
+    expect(page.locator("#results-heading")).to_have_text(re.compile(r"^\d+ results? for “lightning”$"))
     before = results.locator(".hit").count()
 
     # A facet narrows the results in place and is pushed to the history.
