@@ -13,15 +13,18 @@ for each size, dropped at the end unless `--keep`). Each engine is rebuilt in fu
 (`flask search rebuild`'s code, timed); PostgreSQL then gets `VACUUM ANALYZE`
 (`flask search optimize`, timed apart), the state autovacuum would leave it in.
 
-Engine queries go through `webapp.search.service.search`, the /search page's code path:
-the whole results page (ranked top 10, exact total, category and status counts,
-highlighted question and snippet, did-you-mean check). FTS5 (porter, diacritics
-removed, bm25 with the same field weights) answers only the ranked top 10 with
-snippet(). Query kinds are interleaved, and the order of the engines and FTS5 turns
-round every query, so machine noise hits all alike."""
+Engine queries go through `webapp.search.service.search`, the /search page's code path,
+twice: the whole results page (ranked top 10, the total and the category and status
+counts, highlighted question and snippet, did-you-mean check: the page without
+JavaScript) and the first results (`counts=False`: what htmx shows first). FTS5
+(porter, diacritics removed, bm25 with the same field weights) answers only the ranked
+top 10 with snippet(). Query kinds are interleaved, and the order of the engines and
+FTS5 turns round every query, so machine noise hits all alike. A run warns if the
+code under webapp/search changed while it ran."""
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
 import os
 import platform
@@ -53,6 +56,11 @@ from webapp.search.query import parse  # noqa: E402
 
 FTS_COLUMNS = ("question", "content")
 KINDS = ("1 term", "2 terms", "3 terms", "phrase")
+# What an engine query returns: the whole results page (ranked top 10, exact or capped
+# counts, facets, headlines, did-you-mean: the page without JavaScript) and the first
+# results (the same without counts and facets: what htmx shows first, asking for the
+# counts in a second request).
+MEASURES = {"whole page": {}, "first results": {"counts": False}}
 ENGINES = ("whoosh", "postgres")
 LABELS = {"whoosh": "Whoosh", "postgres": "PostgreSQL", "fts5": "FTS5"}
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_search"
@@ -105,9 +113,10 @@ class Subject:
     built: float = 0.0
     vacuumed: float | None = None
     size_mb: float = 0.0
-    found: dict = field(default_factory=lambda: {kind: [] for kind in KINDS})
+    found: dict = field(default_factory=lambda: {(m, kind): [] for m in MEASURES for kind in KINDS})
     edit: list = field(default_factory=list)
-    memory: int = 0
+    memory: int | None = None
+    index: str = ""  # PostgreSQL: the access method of the tsvector index
 
 
 def prepare(subject: Subject, size: int, folder: Path) -> None:
@@ -131,6 +140,10 @@ def prepare(subject: Subject, size: int, folder: Path) -> None:
             subject.vacuumed = time.perf_counter() - start
             subject.size_mb = db.session.scalar(text(
                 "SELECT pg_total_relation_size('search_document') + pg_total_relation_size('search_word')")) / 1e6
+            subject.index = db.session.scalar(text(
+                "SELECT string_agg(DISTINCT am.amname, '+') FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                "JOIN pg_am am ON am.oid = c.relam JOIN pg_attribute a ON a.attrelid = i.indrelid "
+                "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = 'search_document'::regclass AND a.attname = 'tsv'"))
         else:
             subject.size_mb = folder_size(folder / "index") / 1e6
 
@@ -187,12 +200,12 @@ def pct(values: list[float], p: int) -> float:
     return statistics.quantiles(values, n=100)[p - 1] if len(values) > 1 else values[0]
 
 
-def engine_search(app: Flask, text_: str) -> float:
+def engine_search(app: Flask, text_: str, choices: dict) -> float:
     """Milliseconds for one results page, as a request makes it: its own app context
     and session (set up and torn down outside the timing)."""
     with app.app_context():
         start = time.perf_counter()
-        page = service.search(db.session, parse(text_))
+        page = service.search(db.session, parse(text_), **choices)
         took = (time.perf_counter() - start) * 1000
         assert not page.unavailable
     return took
@@ -213,7 +226,8 @@ def latency(subjects: list[Subject], connection: sqlite3.Connection, made) -> li
                     fts_search(connection, words, kind == "phrase")
                     fts[kind].append((time.perf_counter() - start) * 1000)
                 else:
-                    runner.found[kind].append(engine_search(runner.app, text_))
+                    for measure, choices in MEASURES.items():
+                        runner.found[measure, kind].append(engine_search(runner.app, text_, choices))
     return fts
 
 
@@ -250,11 +264,16 @@ print(int(open("/proc/self/status").read().split("VmRSS:")[1].split()[0]) // 102
 """
 
 
-def worker_memory(config: dict, made) -> int:
-    """RSS in MB of a fresh process that created the app and answered 200 searches."""
+def worker_memory(config: dict, made) -> int | None:
+    """RSS in MB of a fresh process that created the app and answered 200 searches
+    (None, and its error shown, if it failed)."""
     texts = [text_ for kind in KINDS for text_, _ in made[kind][:50]]
     code = WORKER_MEMORY.format(root=str(ROOT), config=config, texts=texts)
-    return int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if done.returncode:
+        print(f"worker memory: the process failed:\n{done.stderr[-2000:]}", file=sys.stderr)
+        return None
+    return int(done.stdout)
 
 
 # --- one size ----------------------------------------------------------------------------
@@ -290,6 +309,14 @@ def run(size: int, count: int, engines: list[str], postgres: str, keep: bool) ->
                 drop_database(postgres)
 
 
+def fingerprint() -> str:
+    """A short hash of the search code, to tell whether it changed during a run."""
+    digest = hashlib.sha1()
+    for path in sorted((ROOT / "webapp" / "search").rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
 def machine() -> str:
     try:
         cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
@@ -307,21 +334,26 @@ def table(results: list[dict]) -> str:
     for r in results:
         for s in r["subjects"]:
             vacuum = f" (+ {s.vacuumed:.0f} VACUUM)" if s.vacuumed is not None else ""
-            lines.append(f"| {r['size']:,} | {LABELS[s.engine]} | {s.generated:.0f} | {s.built:.0f}{vacuum} | "
+            name = f"{LABELS[s.engine]} ({s.index})" if s.index else LABELS[s.engine]
+            lines.append(f"| {r['size']:,} | {name} | {s.generated:.0f} | {s.built:.0f}{vacuum} | "
                          f"{r['size'] / s.built:,.0f} | {s.size_mb:,.0f} | "
-                         f"{statistics.median(s.edit):.0f} / {max(s.edit):.0f} | {s.memory} |")
+                         f"{statistics.median(s.edit):.0f} / {max(s.edit):.0f} | {s.memory or 'failed'} |")
         lines.append(f"| {r['size']:,} | FTS5 (baseline) | – | {r['fts_built']:.0f} | {r['size'] / r['fts_built']:,.0f} | "
                      f"{r['fts_mb']:,.0f} | – | – |")
     names = [s.engine for s in results[0]["subjects"]]
-    head = "| questions | query |" + "".join(
+    head = "| questions | query | engine's answer |" + "".join(
         f" {LABELS[n]} p50 ms | {LABELS[n]} p95 ms | p95 / FTS5 |" for n in names) + " FTS5 p50 ms | FTS5 p95 ms |"
-    lines += ["", head, "|---:|---|" + "---:|---:|---:|" * len(names) + "---:|---:|"]
+    lines += ["", head, "|---:|---|---|" + "---:|---:|---:|" * len(names) + "---:|---:|"]
     for r in results:
         for kind in KINDS:
             f = r["fts"][kind]
-            cells = "".join(f" {statistics.median(s.found[kind]):.1f} | {pct(s.found[kind], 95):.1f} | "
-                            f"{pct(s.found[kind], 95) / pct(f, 95):.1f}× |" for s in r["subjects"])
-            lines.append(f"| {r['size']:,} | {kind} |{cells} {statistics.median(f):.1f} | {pct(f, 95):.1f} |")
+            for measure in MEASURES:
+                cells = "".join(f" {statistics.median(s.found[measure, kind]):.1f} | {pct(s.found[measure, kind], 95):.1f} | "
+                                f"{pct(s.found[measure, kind], 95) / pct(f, 95):.1f}× |" for s in r["subjects"])
+                lines.append(f"| {r['size']:,} | {kind} | {measure} |{cells} {statistics.median(f):.1f} | {pct(f, 95):.1f} |")
+    if results[0].get("changed"):
+        lines += ["", f"**webapp/search changed during this run** ({results[0]['changed']}): "
+                  "the figures may mix two versions of the engines."]
     return "\n".join(lines)
 
 
@@ -336,11 +368,15 @@ def main() -> None:
     parser.add_argument("--record", action="store_true", help="append the tables to docs/performance.md")
     args = parser.parse_args()
     engines = list(dict.fromkeys(args.engines))
+    code = fingerprint()
+    print(f"webapp/search code {code}", file=sys.stderr)
     results = []
     for size in args.sizes:
         print(f"… {size:,} questions", file=sys.stderr)
         results.append(run(size, args.queries, engines, args.postgres, args.keep))
         print(table(results[-1:]), file=sys.stderr)
+    if fingerprint() != code:
+        results[0]["changed"] = f"{code} at the start, {fingerprint()} at the end"
     output = table(results)
     print(output)
     if args.record:
