@@ -39,6 +39,8 @@ def from_environment() -> dict:
         "SQLALCHEMY_DATABASE_URI": database,
         # whoosh | postgres; empty: postgres when the database is PostgreSQL, else whoosh.
         "SEARCH_ENGINE": os.environ.get("SEARCH_ENGINE", ""),
+        # Past this many matches a search counts a sample and says "about N".
+        "SEARCH_COUNT_CAP": int(os.environ.get("SEARCH_COUNT_CAP", "5000")),
         "SEARCH_INDEX_DIR": os.environ.get("SEARCH_INDEX_DIR", str(ROOT / "search_index")),
         # How long a write waits for the index lock before leaving its change in the outbox.
         "SEARCH_LOCK_TIMEOUT": float(os.environ.get("SEARCH_LOCK_TIMEOUT", "2.0")),

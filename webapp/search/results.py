@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from flask import current_app
 from markupsafe import Markup
 
 from webapp.search.query import ReaderQuery
@@ -12,7 +13,11 @@ from webapp.search.query import ReaderQuery
 PAGE_SIZE = 10
 # Past this many matches a search counts a sample and says "about N": counting every
 # match of a common word costs more than ranking the ten best (docs/search.md).
-COUNT_CAP = 5000
+COUNT_CAP = 5000  # the default of the SEARCH_COUNT_CAP setting
+
+
+def count_cap() -> int:
+    return current_app.config.get("SEARCH_COUNT_CAP", COUNT_CAP)
 SORTS = ("relevance", "newest")
 MIN_CORRECTABLE = 3  # shorter words are too ambiguous to correct
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from whoosh import qparser
@@ -13,7 +12,7 @@ from webapp.answers.models import Category
 from webapp.search import highlight
 from webapp.search.index import IndexUnavailable, SearchIndex
 from webapp.search.query import WORD, ReaderQuery
-from webapp.search.results import COUNT_CAP, MIN_CORRECTABLE, PAGE_SIZE, Hit, SearchPage, Tally
+from webapp.search.results import MIN_CORRECTABLE, PAGE_SIZE, Hit, SearchPage, Tally, count_cap
 from webapp.search.schema import TEXT_FIELDS
 
 KEY_TERMS = 12  # of a question's own words, for finding answers like it
@@ -153,10 +152,6 @@ def _chosen(searcher, docnum: int, category: str | None, status: str | None) -> 
     """Whether a document is in the category and status the page is filtered to."""
     return ((not category or docnum in _value_sets(searcher, "category").get(category, ()))
             and (not status or docnum in _value_sets(searcher, "status").get(status, ())))
-
-
-def count_cap() -> int:
-    return current_app.config.get("SEARCH_COUNT_CAP", COUNT_CAP)
 
 
 def search(index: SearchIndex, session: Session, query: ReaderQuery, *, category: str | None = None,

@@ -12,14 +12,13 @@ import time
 import unicodedata
 from dataclasses import dataclass, field
 
-from flask import current_app
 from markupsafe import Markup, escape
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from webapp.search.postgres.schema import CONFIG
 from webapp.search.query import STOP_WORDS, WORD, ReaderQuery
-from webapp.search.results import COUNT_CAP, MIN_CORRECTABLE, PAGE_SIZE, Hit, SearchPage, Tally
+from webapp.search.results import MIN_CORRECTABLE, PAGE_SIZE, Hit, SearchPage, Tally, count_cap
 
 START, STOP = "\x02", "\x03"
 SNIPPET = f"StartSel={START}, StopSel={STOP}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \""
@@ -199,10 +198,6 @@ def _hit(row) -> Hit:
 
 def _headline(column: str, options: str) -> str:
     return f"ts_headline('{CONFIG}', {column}, p.q, '{options}')"
-
-
-def count_cap() -> int:
-    return current_app.config.get("SEARCH_COUNT_CAP", COUNT_CAP)
 
 
 def _tally(session: Session, source: str, condition: str, params: dict, cap: int) -> Tally:
