@@ -59,7 +59,11 @@ def upgrade():
         sa.Column('version', sa.Text(), nullable=False),
         sa.Column('tsv', postgresql.TSVECTOR(), nullable=False),
         sa.PrimaryKeyConstraint('question_id'),
+        postgresql_with={'toast_tuple_target': '128'},
     )
+    # Narrow rows: the texts live in TOAST, read only for a page's ten headlines.
+    op.execute("ALTER TABLE search_document ALTER COLUMN question SET STORAGE EXTERNAL, "
+               "ALTER COLUMN summary SET STORAGE EXTERNAL, ALTER COLUMN words SET STORAGE EXTERNAL")
     op.create_index('search_document_tsv', 'search_document', ['tsv'], postgresql_using='rum',
                     postgresql_ops={'tsv': 'rum_tsvector_ops'})
     op.create_index('search_document_category', 'search_document', ['category'])
