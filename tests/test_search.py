@@ -343,6 +343,13 @@ def test_gaps_page_is_for_editors_only(demo, client, runner, auth):
     assert "quokka plimsolls" in runner.invoke(args=["search", "gaps"]).output
 
 
+@pytest.mark.parametrize("url", ["/search/gaps", "/explore/orphans"])
+def test_editors_pages_send_a_logged_out_htmx_request_to_the_login_page(demo, client, url):
+    response = client.get(url, headers=HTMX)  # was a 500: abort() was handed a tuple
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"] == f"/login?next={url}"
+
+
 # --- text the index must treat with care ----------------------------------------------------
 
 def test_accents_are_folded_and_markup_in_content_is_escaped(app, client, content_dir):

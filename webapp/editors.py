@@ -1,7 +1,7 @@
 """Editor-only pages: for accounts with the editor role (`flask accounts editor EMAIL`)."""
 from __future__ import annotations
 
-from flask import abort
+from flask import abort, make_response
 from flask_login import current_user
 
 from webapp.extensions import login_manager
@@ -9,6 +9,8 @@ from webapp.extensions import login_manager
 
 def require_editor() -> None:
     if not current_user.is_authenticated:
-        abort(login_manager.unauthorized())  # to the login page, and back here afterwards
+        # To the login page and back here afterwards; for htmx a 401 with HX-Redirect
+        # (a tuple, which abort() takes only once it is a response).
+        abort(make_response(login_manager.unauthorized()))
     if not current_user.is_editor:
         abort(403, description="This page is for editors.")
