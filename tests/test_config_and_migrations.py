@@ -25,6 +25,15 @@ def test_production_cookies_are_secure_and_http_only(monkeypatch):
     assert settings["SESSION_COOKIE_SAMESITE"] == "Lax"
 
 
+def test_production_responses_tell_browsers_to_use_https_only(app):
+    assert "Strict-Transport-Security" not in app.test_client().get("/healthz").headers  # development
+    app.config["PLUMB_ENV"] = "production"
+    header = app.test_client().get("/healthz").headers.get("Strict-Transport-Security")
+    assert header == "max-age=31536000; includeSubDomains"
+    app.config["HSTS_SECONDS"] = 0
+    assert "Strict-Transport-Security" not in app.test_client().get("/healthz").headers
+
+
 @pytest.mark.parametrize("given, used", [
     ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
     ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),

@@ -47,6 +47,8 @@ def from_environment() -> dict:
         "SEARCH_DRAIN_ON_COMMIT": True,
         # Serving processes rebuild a missing index in a thread and say so meanwhile.
         "SEARCH_REBUILD_IN_BACKGROUND": True,
+        # Strict-Transport-Security max-age in production (0 sends none).
+        "HSTS_SECONDS": int(os.environ.get("HSTS_SECONDS", str(365 * 24 * 3600))),
         "SITE_NAME": os.environ.get("SITE_NAME", "Plumb"),
         # Absolute base for canonical and OpenGraph URLs; the request's host if unset.
         "SITE_URL": os.environ.get("SITE_URL", "").rstrip("/"),

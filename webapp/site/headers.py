@@ -1,7 +1,8 @@
-"""Headers every response carries: caching variance and a strict content policy."""
+"""Headers every response carries: caching variance, a strict content policy and, in
+production, HSTS."""
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, current_app
 
 # No inline scripts or styles anywhere: htmx reads its config from a <meta> tag.
 CSP = (
@@ -17,6 +18,11 @@ def _add_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    # Browsers remember to use only HTTPS here. Sent in production only: a development
+    # server on http://127.0.0.1 must not teach the browser HTTPS for localhost.
+    seconds = current_app.config["HSTS_SECONDS"]
+    if current_app.config["PLUMB_ENV"] == "production" and seconds > 0:
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={seconds}; includeSubDomains")
     return response
 
 
