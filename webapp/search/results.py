@@ -14,12 +14,12 @@ PAGE_SIZE = 10
 # Past this many matches a search counts a sample and says "about N": counting every
 # match of a common word costs more than ranking the ten best (docs/search.md).
 COUNT_CAP = 5000  # the default of the SEARCH_COUNT_CAP setting
+SORTS = ("relevance", "newest")
+MIN_CORRECTABLE = 3  # shorter words are too ambiguous to correct
 
 
 def count_cap() -> int:
     return current_app.config.get("SEARCH_COUNT_CAP", COUNT_CAP)
-SORTS = ("relevance", "newest")
-MIN_CORRECTABLE = 3  # shorter words are too ambiguous to correct
 
 
 @dataclass

@@ -30,11 +30,11 @@ def _choices() -> dict[str, str]:
     return chosen
 
 
-def search_url(q: str, **changes) -> str:
+def search_url(q: str, endpoint: str = "search.search", **changes) -> str:
     """The address of these results with some choices changed (None removes one)."""
     params = {"q": q, **{k: v for k, v in request.args.items() if k in FILTERS}, **changes}
     params = {k: v for k, v in params.items() if v not in (None, "")}
-    return url_for("search.search") + ("?" + urlencode(params) if params else "")
+    return url_for(endpoint) + ("?" + urlencode(params) if params else "")
 
 
 def _asked():
@@ -57,7 +57,7 @@ def search():
         gaps.record(db.session, query)
     context = dict(
         page=page, query=query, choices=choices, search_url=search_url, search_text=query.text,
-        counts_url=counts_url(query.text),
+        counts_url=search_url(query.text, endpoint="search.counts"),
         page_title=(f"{query.text} — " if query.text else "") + f"Search — {current_app.config['SITE_NAME']}",
         rebuilding=service.rebuilding() or page.unavailable,
         recent=answers.recent_answers(db.session, 5) if page.total == 0 else [],
@@ -70,11 +70,6 @@ def search():
         # The address bar shows the search, not the "live" flag of the request.
         headers["HX-Push-Url"] = search_url(query.text, page=number if number > 1 else None)
     return body, 200, headers
-
-
-def counts_url(q: str) -> str:
-    params = {"q": q, **{k: v for k, v in request.args.items() if k in FILTERS}}
-    return url_for("search.counts") + "?" + urlencode({k: v for k, v in params.items() if v})
 
 
 @bp.get("/search/counts")

@@ -120,29 +120,26 @@ def _search(session: Session, query: ReaderQuery, *, category: str | None = None
     # The tsquery is written out where it is used, not joined in from a subquery: only
     # an expression without columns lets the planner order by `tsv <=> query` inside the
     # RUM index (joined in, it ranked every match: 580 ms against 25 ms at 100,000).
-    tsq = tsquery(sql, query)
-    where = operators(sql, query)
-    if tsq:
-        where.insert(0, f"d.tsv @@ ({tsq})")
-    source = "search_document d"
-    condition = " AND ".join(where) or "true"
+    parts = terms(sql, query) if query.has_terms else []
+    any_of = (" || ".join(parts) or "CAST('' AS tsquery)") if query.has_terms else None
+    match = [f"d.tsv @@ ({any_of})"] if any_of else []
+    ops = operators(sql, query)
 
     if counts:
-        _tally(session, source, condition, sql.params, count_cap()).fill(result, category, status)
+        _tally(session, " AND ".join(match + ops) or "true", sql.params, count_cap()).fill(result, category, status)
 
     if hits and (not counts or (result.total and page <= result.page_count)):
-        filters = operators(sql, query)
+        filters = list(ops)
         if category:
             filters.append(f"d.category = {sql.bind(category)}")
         if status:
             filters.append(f"d.status = {sql.bind(status)}")
         window = PAGE_SIZE + (0 if counts else 1)
         if sort == "newest" or not query.has_terms:
-            where = ([f"d.tsv @@ ({tsq})"] if tsq else []) + filters
-            rows = _rows(session, sql, where, "d.checked_on DESC NULLS LAST, d.question_id", tsq,
+            rows = _rows(session, sql, match + filters, "d.checked_on DESC NULLS LAST, d.question_id", any_of,
                          window, result.offset)
         else:
-            rows = _best_first(session, sql, query, filters, window, result.offset)
+            rows = _best_first(session, sql, parts, any_of, filters, window, result.offset)
         result.take(rows, _hit)
     if hits and query.words:
         result.suggestion = _suggestion(session, query)
@@ -163,7 +160,7 @@ def _rows(session: Session, sql: Sql, where: list[str], order: str, tsq: str | N
         f"            ORDER BY {order} LIMIT {limit} OFFSET {offset}) d) p ORDER BY p.n"), sql.params).all()
 
 
-def _best_first(session: Session, sql: Sql, query: ReaderQuery, filters: list[str], window: int,
+def _best_first(session: Session, sql: Sql, parts: list[str], any_of: str, filters: list[str], window: int,
                 offset: int) -> list:
     """Answers with all the words and phrases first, then those with some, each ranked
     by RUM's distance to all of them (`tsv <=> query`, 1 / rank with the weights D 0.1,
@@ -173,8 +170,6 @@ def _best_first(session: Session, sql: Sql, query: ReaderQuery, filters: list[st
     Asking for all the words first is also the fast way: for three words each in a
     third of 100,000 answers, ranking the few thousand that hold all three took 21 ms
     where ranking the 70,000 that hold any took 72 ms."""
-    parts = terms(sql, query)
-    any_of = " || ".join(parts) or "CAST('' AS tsquery)"
     order = f"d.tsv <=> ({any_of})"
     if len(parts) < 2:
         return _rows(session, sql, [f"d.tsv @@ ({any_of})", *filters], order, any_of, window, offset)
@@ -200,16 +195,16 @@ def _headline(column: str, options: str) -> str:
     return f"ts_headline('{CONFIG}', {column}, p.q, '{options}')"
 
 
-def _tally(session: Session, source: str, condition: str, params: dict, cap: int) -> Tally:
+def _tally(session: Session, condition: str, params: dict, cap: int) -> Tally:
     """Matches by category and status, counting at most cap + 1 of them; past that,
     the total is the planner's estimate (from the word statistics ANALYZE keeps)."""
     groups = session.execute(text(
         f"SELECT category, category_name, status, count(*) FROM "
-        f"(SELECT d.category, d.category_name, d.status FROM {source} WHERE {condition} LIMIT {cap + 1}) s "
+        f"(SELECT d.category, d.category_name, d.status FROM search_document d WHERE {condition} LIMIT {cap + 1}) s "
         "GROUP BY category, category_name, status"), params).all()
     tally = Tally({(c, n, s): k for c, n, s, k in groups}, sampled=sum(g[3] for g in groups))
     if tally.sampled > cap:
-        plan = session.scalar(text(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {source} WHERE {condition}"), params)
+        plan = session.scalar(text(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM search_document d WHERE {condition}"), params)
         tally.estimated = max(float(cap + 1), float(plan[0]["Plan"]["Plan Rows"]))
     return tally
 
