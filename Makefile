@@ -18,7 +18,7 @@ run: setup migrate demo
 
 # Production-like: gunicorn with several workers, a secret kept under instance/.
 serve: setup migrate demo instance/secret_key
-	PLUMB_ENV=production SECRET_KEY="$$(cat instance/secret_key)" \
+	PLUMB_ENV=production SECRET_KEY="$$(cat instance/secret_key)" SITE_URL="$${SITE_URL:-http://127.0.0.1:$(PORT)}" \
 	  $(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) 'webapp:create_app()'
 
 setup: $(VENV)/.installed $(VENDOR)/.installed

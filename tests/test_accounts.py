@@ -249,6 +249,7 @@ def test_cookies_are_secure_outside_development(tmp_path, monkeypatch, how):
     else:
         monkeypatch.setenv("PLUMB_ENV", "production")
         monkeypatch.setenv("SECRET_KEY", "production-like-secret")
+        monkeypatch.setenv("TRUSTED_HOSTS", "localhost")  # the test client's host
         app = make_app(tmp_path, RATELIMIT_STORAGE_URI="memory://")
     try:
         make_user(app)

@@ -5,6 +5,8 @@ import datetime as dt
 from pathlib import Path
 
 from flask import Flask
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp import config, database
 from webapp.converters import SlugConverter
@@ -25,6 +27,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.from_mapping(config.from_environment())
     if overrides:
         app.config.update(overrides)
+    config.check(app.config)
+    if app.config["PROXY_COUNT"]:
+        # Behind that many proxies, the client's address, scheme and host are the ones they
+        # forwarded (and the host is then checked against TRUSTED_HOSTS like any other).
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     Path(app.instance_path).mkdir(exist_ok=True)
     _extensions(app)
     _blueprints(app)
@@ -49,7 +57,11 @@ def _extensions(app: Flask) -> None:
 def _login(app: Flask) -> None:
     from webapp.accounts import sessions
 
-    login_manager.init_app(app)
+    # The user is looked up only by templates that show who is logged in (flask-login's
+    # own context processor loads it for every template): a page that never asks stays
+    # the same for every reader, and may be cached (webapp/site/headers.py).
+    login_manager.init_app(app, add_context_processor=False)
+    app.jinja_env.globals["current_user"] = current_user
     login_manager.session_protection = "basic"
     login_manager.user_loader(sessions.load_user)
     login_manager.unauthorized_handler(sessions.unauthorized)
@@ -70,13 +82,14 @@ def _blueprints(app: Flask) -> None:
     from webapp.answers.routes import bp as answers
     from webapp.graph.routes import bp as graph
     from webapp.search.routes import bp as search
-    from webapp.site import errors, headers
+    from webapp.site import errors, headers, hosts
     from webapp.site.routes import bp as site
     from webapp.support import routes as support
 
     for blueprint in (accounts, answers, graph, search, site, support.bp):
         app.register_blueprint(blueprint)
     errors.register(app)
+    hosts.register(app)
     headers.register(app)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"
@@ -19,6 +20,10 @@ def _dev_secret_key() -> str:
         key = secrets.token_hex(32)
         path.write_text(key)
         return key
+
+
+def _names(value: str) -> list[str]:
+    return [name.strip() for name in value.split(",") if name.strip()]
 
 
 def from_environment() -> dict:
@@ -50,8 +55,14 @@ def from_environment() -> dict:
         # Strict-Transport-Security max-age in production (0 sends none).
         "HSTS_SECONDS": int(os.environ.get("HSTS_SECONDS", str(365 * 24 * 3600))),
         "SITE_NAME": os.environ.get("SITE_NAME", "Plumb"),
-        # Absolute base for canonical and OpenGraph URLs; the request's host if unset.
+        # Absolute base for canonical and OpenGraph URLs: required in production; in
+        # development the request's host stands in for it.
         "SITE_URL": os.environ.get("SITE_URL", "").rstrip("/"),
+        # Host names requests may name (comma-separated; a leading dot admits subdomains);
+        # others get 400. Empty: SITE_URL's host in production, any host in development.
+        "TRUSTED_HOSTS": _names(os.environ.get("TRUSTED_HOSTS", "")) or None,
+        # How many reverse proxies stand in front and set X-Forwarded-For/-Proto/-Host.
+        "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
@@ -62,10 +73,26 @@ def from_environment() -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
-        # Per address: every attempt counts. Per account: only failed ones.
+        # Logging in (docs/accounts.md): every attempt counts per address; wrong passwords
+        # count per account and address; past LOGIN_FREE_FAILURES wrong passwords for an
+        # account (from anywhere), addresses that failed wait LOGIN_DELAY_SECONDS, doubling
+        # up to LOGIN_MAX_DELAY_SECONDS. An address that has not failed is never held up.
         "LOGIN_LIMIT_ADDRESS": os.environ.get("LOGIN_LIMIT_ADDRESS", "20 per minute;200 per day"),
-        "LOGIN_LIMIT_ACCOUNT": os.environ.get("LOGIN_LIMIT_ACCOUNT", "5 per minute;30 per day"),
+        "LOGIN_LIMIT_ACCOUNT_ADDRESS": os.environ.get("LOGIN_LIMIT_ACCOUNT_ADDRESS", "5 per minute;10 per 15 minutes"),
+        "LOGIN_FREE_FAILURES": int(os.environ.get("LOGIN_FREE_FAILURES", "5")),
+        "LOGIN_DELAY_SECONDS": int(os.environ.get("LOGIN_DELAY_SECONDS", "30")),
+        "LOGIN_MAX_DELAY_SECONDS": int(os.environ.get("LOGIN_MAX_DELAY_SECONDS", "900")),
         "REGISTER_LIMIT_ADDRESS": os.environ.get("REGISTER_LIMIT_ADDRESS", "10 per hour;50 per day"),
+        # Mail (confirming addresses): an SMTP server, or none to write messages to the log.
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "587")),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
+        "MAIL_USE_TLS": os.environ.get("MAIL_USE_TLS", "true").lower() not in ("0", "false", "no", ""),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "Plumb <no-reply@localhost>"),
+        # Messages to one address, whoever asks for them (more are silently not sent).
+        "MAIL_LIMIT_RECIPIENT": os.environ.get("MAIL_LIMIT_RECIPIENT", "3 per hour;10 per day"),
+        "CONFIRM_LINK_HOURS": int(os.environ.get("CONFIRM_LINK_HOURS", "48")),
         # How often an open page asks whether the supporter count moved (a 304 if not).
         "SUPPORT_POLL_SECONDS": int(os.environ.get("SUPPORT_POLL_SECONDS", "15")),
         "PLEDGE_LIMIT": os.environ.get("PLEDGE_LIMIT", "20 per minute;200 per day"),
@@ -74,3 +101,16 @@ def from_environment() -> dict:
         "OUTDATED_AFTER_MONTHS": 12,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
     }
+
+
+def check(settings) -> None:
+    """What production needs, checked once the overrides are in: absolute URLs come from
+    SITE_URL alone, and only its host (or TRUSTED_HOSTS) is answered."""
+    if settings["PLUMB_ENV"] != "production":
+        return
+    site_url = settings.get("SITE_URL") or ""
+    parts = urlsplit(site_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise RuntimeError("SITE_URL must be set to the site's address (https://…) when PLUMB_ENV=production")
+    if not settings.get("TRUSTED_HOSTS"):
+        settings["TRUSTED_HOSTS"] = [parts.hostname]

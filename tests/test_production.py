@@ -1,0 +1,114 @@
+"""Running in public: hosts, absolute URLs, proxies and caching of personal pages (issue 10)."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from flask import request
+
+from tests.conftest import HTMX, drop, make_app, make_campaign
+from tests.test_support import sign_in
+
+SKY = "why-is-the-sky-blue"
+SITE = "https://plumb.example"  # conftest's SITE_URL
+
+
+@pytest.fixture
+def production(app):
+    """The test app as production runs it: SITE_URL's host is the only one answered."""
+    app.config.update(PLUMB_ENV="production", TRUSTED_HOSTS=["plumb.example"])
+    return app
+
+
+def absolute_urls(page: str) -> list[str]:
+    """The canonical link, og:url and the JSON-LD's URLs of an answer page."""
+    urls = re.findall(r'<link rel="canonical" href="([^"]+)"', page)
+    urls += re.findall(r'<meta property="og:url" content="([^"]+)"', page)
+    for block in re.findall(r'<script type="application/ld\+json">(.*?)</script>', page, re.S):
+        data = json.loads(block)
+        urls += [data["url"], data["mainEntityOfPage"], data["publisher"]["url"]]
+    return urls
+
+
+# --- finding 2: the Host header ------------------------------------------------------------------
+
+def test_production_answers_an_unknown_host_with_400_and_does_not_echo_it(demo, production):
+    response = production.test_client().get(f"/q/{SKY}", headers={"Host": "evil.example"})
+    assert response.status_code == 400
+    assert b"evil.example" not in response.data
+
+
+def test_production_absolute_urls_come_from_site_url_whatever_host_was_asked(demo, production):
+    production.config["TRUSTED_HOSTS"] = ["plumb.example", "plumb-origin.internal"]
+    page = production.test_client().get(f"/q/{SKY}", headers={"Host": "plumb-origin.internal"}).get_data(as_text=True)
+    urls = absolute_urls(page)
+    assert len(urls) == 5, urls
+    assert all(url.startswith(SITE + "/") for url in urls), urls
+
+
+def test_production_refuses_to_start_without_site_url(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLUMB_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    with pytest.raises(RuntimeError, match="SITE_URL must be set"):
+        make_app(tmp_path, SITE_URL="")
+
+
+def test_production_trusts_site_urls_host_when_no_hosts_are_named(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLUMB_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.delenv("TRUSTED_HOSTS", raising=False)
+    app = make_app(tmp_path, SITE_URL="https://answers.example.org")
+    try:
+        assert app.config["TRUSTED_HOSTS"] == ["answers.example.org"]
+        client = app.test_client()
+        assert client.get("/healthz", headers={"Host": "answers.example.org"}).status_code == 200
+        assert client.get("/healthz", headers={"Host": "localhost"}).status_code == 400
+    finally:
+        drop(app)
+
+
+def test_behind_a_proxy_the_forwarded_address_and_host_are_used_and_checked(tmp_path):
+    app = make_app(tmp_path, PLUMB_ENV="production", PROXY_COUNT=1, TRUSTED_HOSTS=["plumb.example"])
+    seen = {}
+
+    @app.get("/_who")
+    def who():
+        seen.update(address=request.remote_addr, scheme=request.scheme, host=request.host)
+        return "ok"
+
+    try:
+        client = app.test_client()
+        forwarded = {"Host": "internal:8000", "X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
+        assert client.get("/_who", headers={**forwarded, "X-Forwarded-Host": "plumb.example"}).status_code == 200
+        assert seen == {"address": "203.0.113.7", "scheme": "https", "host": "plumb.example"}
+        assert client.get("/_who", headers={**forwarded, "X-Forwarded-Host": "evil.example"}).status_code == 400
+    finally:
+        drop(app)
+
+
+# --- finding 4: personal pages are never cached -------------------------------------------------
+
+@pytest.mark.parametrize("url", ["/account", "/support/mine", "/support"])
+@pytest.mark.parametrize("htmx", [False, True])
+def test_personal_pages_are_private_and_not_stored(app, client, url, htmx):
+    make_campaign(app)
+    sign_in(app, client)
+    response = client.get(url, headers=HTMX if htmx else {})
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "private, no-store"
+
+
+@pytest.mark.parametrize("url", ["/", f"/q/{SKY}", "/search?q=sky", "/login", "/register", "/about"])
+def test_pages_carrying_a_csrf_token_or_the_readers_path_are_private(demo, client, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "private, no-store"
+
+
+def test_what_is_the_same_for_everyone_stays_cacheable(app, client):
+    make_campaign(app)
+    assert "private" not in client.get("/static/css/plumb.css").headers.get("Cache-Control", "")
+    progress = client.get("/support/progress", headers=HTMX)
+    assert progress.headers["Cache-Control"] == "public, no-cache"
+    assert "no-store" not in client.get("/healthz").headers.get("Cache-Control", "")
