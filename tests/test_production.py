@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import json
 import re
+import socket
+import urllib.request
+from urllib.parse import urlsplit
 
 import pytest
 from flask import request
 
 from tests.conftest import HTMX, drop, make_app, make_campaign
+from tests.servers import gunicorn
 from tests.test_support import sign_in
 
 SKY = "why-is-the-sky-blue"
@@ -112,3 +116,37 @@ def test_what_is_the_same_for_everyone_stays_cacheable(app, client):
     progress = client.get("/support/progress", headers=HTMX)
     assert progress.headers["Cache-Control"] == "public, no-cache"
     assert "no-store" not in client.get("/healthz").headers.get("Cache-Control", "")
+
+
+# --- finding 11: chunked bodies ---------------------------------------------------------------
+
+def chunked_post(url: str, path: str, size: int, headers: dict[str, str]) -> int:
+    """POST `size` bytes of form data in 64 KiB chunks over a raw socket; the status."""
+    address = urlsplit(url)
+    lines = [f"POST {path} HTTP/1.1", f"Host: {address.netloc}", "Transfer-Encoding: chunked",
+             "Content-Type: application/x-www-form-urlencoded", *(f"{k}: {v}" for k, v in headers.items())]
+    with socket.create_connection((address.hostname, address.port), timeout=30) as connection:
+        connection.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        chunk, sent = b"b=" + b"x" * (2**16 - 2), 0
+        try:
+            while sent < size:
+                connection.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                sent += len(chunk)
+            connection.sendall(b"0\r\n\r\n")
+        except OSError:  # the server answered and closed without reading the rest
+            pass
+        status_line = connection.makefile("rb").readline()
+    return int(status_line.split()[1])
+
+
+def test_a_chunked_body_over_the_limit_is_refused_like_a_long_one(tmp_path):
+    app = make_app(tmp_path)
+    database = app.config["SQLALCHEMY_DATABASE_URI"]
+    with gunicorn(tmp_path, database, workers=1) as server:
+        login_page = urllib.request.urlopen(server.url + "/login")
+        cookie = login_page.headers["Set-Cookie"].split(";")[0]
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login_page.read().decode()).group(1)
+        browser = {"Cookie": cookie, "X-CSRFToken": token}
+        assert chunked_post(server.url, "/login", 10 * 2**20, browser) == 413
+        assert chunked_post(server.url, "/login", 2**16, browser) == 401  # read and answered as a (wrong) login
+    drop(app)
