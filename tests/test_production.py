@@ -4,15 +4,23 @@ from __future__ import annotations
 import json
 import re
 import socket
+import sqlite3
 import urllib.request
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
+import psycopg
 import pytest
 from flask import request
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from tests.conftest import HTMX, drop, make_app, make_campaign
 from tests.servers import gunicorn
-from tests.test_support import sign_in
+from tests.pages import text_of
+from tests.test_support import counters, form_of, pledge_rows, post_pledge, sign_in
+from webapp.extensions import db
+from webapp.graph.models import AnswerRequest
 
 SKY = "why-is-the-sky-blue"
 SITE = "https://plumb.example"  # conftest's SITE_URL
@@ -150,3 +158,63 @@ def test_a_chunked_body_over_the_limit_is_refused_like_a_long_one(tmp_path):
         assert chunked_post(server.url, "/login", 10 * 2**20, browser) == 413
         assert chunked_post(server.url, "/login", 2**16, browser) == 401  # read and answered as a (wrong) login
     drop(app)
+
+
+# --- findings 8 and 10: a database that cannot write now ----------------------------------------
+
+@contextmanager
+def write_lock_held(app, campaign_id: int):
+    """Another process holding what a pledge must write: SQLite's write lock, or on
+    PostgreSQL the campaign's row."""
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite":
+        other = sqlite3.connect(url.database, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+    else:
+        other = psycopg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
+        other.execute("select id from campaign where id = %s for update", (campaign_id,))
+    try:
+        yield
+    finally:
+        other.rollback()
+        other.close()
+
+
+@pytest.mark.parametrize("htmx", [True, False])
+def test_a_pledge_that_cannot_get_the_lock_is_a_503_and_the_same_form_counts_once_later(tmp_path, htmx):
+    app = make_app(tmp_path, DATABASE_LOCK_TIMEOUT_MS=200)
+    try:
+        campaign_id = make_campaign(app)
+        client = app.test_client()
+        sign_in(app, client)
+        form = form_of(client)
+        with write_lock_held(app, campaign_id):
+            busy = post_pledge(client, form=form, htmx=htmx)
+        assert busy.status_code == 503
+        assert busy.headers["Retry-After"].isdigit()
+        assert "try again" in text_of(busy) and "safe" in text_of(busy)
+        assert counters(app) == (0, 0) and pledge_rows(app) == []
+        again = post_pledge(client, form=form, htmx=htmx)
+        assert again.status_code in (200, 303)
+        assert post_pledge(client, form=form, htmx=htmx).status_code in (200, 303)  # and once more
+        assert counters(app) == (1, 1000) and len(pledge_rows(app)) == 1
+    finally:
+        drop(app)
+
+
+@pytest.mark.parametrize("htmx", [True, False])
+def test_a_request_for_an_answer_that_cannot_be_written_is_a_503_and_changes_nothing(demo, client, htmx):
+    if make_url(demo.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() != "sqlite":
+        pytest.skip("on PostgreSQL nothing holds these rows; the pledge test covers its lock timeout")
+    demo.config["DATABASE_LOCK_TIMEOUT_MS"] = 200  # read by new connections only: start afresh
+    with demo.app_context():
+        db.engine.dispose()
+    unanswered = "/q/how-fast-can-an-ostrich-run"
+    token = re.search(r'name="csrf_token" value="([^"]+)"', text_of(client.get(unanswered))).group(1)
+    with write_lock_held(demo, 0):
+        busy = client.post(f"{unanswered}/request", data={"csrf_token": token}, headers=HTMX if htmx else {})
+    assert busy.status_code == 503 and busy.headers["Retry-After"].isdigit()
+    assert "try again" in text_of(busy)
+    with demo.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AnswerRequest)) == 0
+    assert client.post(f"{unanswered}/request", data={"csrf_token": token}).status_code in (200, 303)

@@ -82,7 +82,7 @@ def _blueprints(app: Flask) -> None:
     from webapp.answers.routes import bp as answers
     from webapp.graph.routes import bp as graph
     from webapp.search.routes import bp as search
-    from webapp.site import bodies, errors, headers, hosts
+    from webapp.site import bodies, errors, headers, hosts, unavailable
     from webapp.site.routes import bp as site
     from webapp.support import routes as support
 
@@ -90,6 +90,7 @@ def _blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     errors.register(app)
     hosts.register(app)
+    unavailable.register(app)
     bodies.register(app)
     headers.register(app)
 

@@ -44,6 +44,10 @@ def from_environment() -> dict:
         "SQLALCHEMY_DATABASE_URI": database,
         # whoosh | postgres; empty: postgres when the database is PostgreSQL, else whoosh.
         "SEARCH_ENGINE": os.environ.get("SEARCH_ENGINE", ""),
+        # How long a write waits for a lock (SQLite's busy timeout; PostgreSQL's lock_timeout
+        # for pledges) before the request is answered 503 "busy, try again".
+        "DATABASE_LOCK_TIMEOUT_MS": int(os.environ.get("DATABASE_LOCK_TIMEOUT_MS", "5000")),
+
         # Past this many matches a search counts a sample and says "about N".
         "SEARCH_COUNT_CAP": int(os.environ.get("SEARCH_COUNT_CAP", "5000")),
         "SEARCH_INDEX_DIR": os.environ.get("SEARCH_INDEX_DIR", str(ROOT / "search_index")),

@@ -1,6 +1,7 @@
 """Engine set-up that depends on the database: SQLite gets WAL and a busy timeout."""
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -10,25 +11,32 @@ from sqlalchemy.engine import Connection, Engine
 
 from webapp.extensions import db
 
-BUSY_TIMEOUT_MS = 5000
+DEFAULT_LOCK_TIMEOUT_MS = 5000
+# Each app's engine and its settings, for DATABASE_LOCK_TIMEOUT_MS (read when a connection
+# opens or a write begins, so a changed setting holds for new ones).
+_settings: weakref.WeakKeyDictionary[Engine, dict] = weakref.WeakKeyDictionary()
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    # WAL lets readers go on while one writer writes; busy_timeout waits for the lock
-    # instead of failing at once with "database is locked".
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+def _sqlite_pragmas(settings):
+    def on_connect(dbapi_connection, _record) -> None:
+        # WAL lets readers go on while one writer writes; busy_timeout waits for the lock
+        # instead of failing at once with "database is locked" (and past it, the request
+        # is answered 503: webapp/site/unavailable.py).
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(settings['DATABASE_LOCK_TIMEOUT_MS'])}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+    return on_connect
 
 
 def configure(app: Flask) -> None:
     with app.app_context():
         engine: Engine = db.engine
         if engine.dialect.name == "sqlite":
-            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "connect", _sqlite_pragmas(app.config))
+        _settings[engine] = app.config
 
 
 def advance_sequences(session, tables) -> None:
@@ -51,10 +59,16 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
     "database is locked" when another writer got in between; `BEGIN IMMEDIATE` takes the
     lock up front and waits up to the busy timeout for it instead. (The driver's own
     implicit BEGIN is skipped: it only begins before a write, and we already did.)
-    PostgreSQL needs nothing: it locks the rows a statement changes."""
+    PostgreSQL locks the rows a statement changes, and would wait for them forever:
+    `lock_timeout` bounds the wait as the busy timeout does on SQLite. Past either, the
+    driver's OperationalError reaches the caller and nothing was written."""
     with engine.connect() as connection:
         if connection.dialect.name == "sqlite":
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+        elif connection.dialect.name == "postgresql":
+            timeout = int(_settings[engine]["DATABASE_LOCK_TIMEOUT_MS"] if engine in _settings
+                          else DEFAULT_LOCK_TIMEOUT_MS)
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = {timeout}")
         try:
             yield connection
         except BaseException:
