@@ -15,7 +15,7 @@ from flask import request
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from tests.conftest import HTMX, drop, make_app, make_campaign
+from tests.conftest import HTMX, PASSWORD, csrf_token, drop, make_app, make_campaign, make_user
 from tests.servers import gunicorn
 from tests.pages import text_of
 from tests.test_support import counters, form_of, pledge_rows, post_pledge, sign_in
@@ -218,3 +218,25 @@ def test_a_request_for_an_answer_that_cannot_be_written_is_a_503_and_changes_not
     with demo.app_context():
         assert db.session.scalar(select(func.count()).select_from(AnswerRequest)) == 0
     assert client.post(f"{unanswered}/request", data={"csrf_token": token}).status_code in (200, 303)
+
+
+# --- finding 14: forms posted from another site ------------------------------------------------
+
+@pytest.mark.parametrize("claimed", [{"Origin": "https://evil.example"}, {"Origin": "null"},
+                                     {"Referer": "https://evil.example/page"}])
+def test_a_post_from_another_site_is_refused_even_with_a_good_token(app, client, claimed):
+    make_user(app)
+    form = {"email": "reader@example.org", "password": PASSWORD, "csrf_token": csrf_token(client, "/login")}
+    refused = client.post("/login", data=form, headers=claimed)
+    assert refused.status_code == 403
+    assert "another site" in text_of(refused)
+    assert client.get("/account").status_code == 302  # not logged in
+
+
+@pytest.mark.parametrize("claimed", [{"Origin": "http://localhost"}, {"Referer": "http://localhost/login"},
+                                     {"Origin": SITE}, {}])
+def test_a_post_from_this_site_or_saying_nothing_goes_on_to_the_token(app, client, claimed):
+    make_user(app)
+    form = {"email": "reader@example.org", "password": PASSWORD, "csrf_token": csrf_token(client, "/login")}
+    assert client.post("/login", data=form, headers=claimed).status_code == 303
+    assert client.get("/account").status_code == 200

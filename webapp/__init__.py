@@ -82,7 +82,7 @@ def _blueprints(app: Flask) -> None:
     from webapp.answers.routes import bp as answers
     from webapp.graph.routes import bp as graph
     from webapp.search.routes import bp as search
-    from webapp.site import bodies, errors, headers, hosts, unavailable
+    from webapp.site import bodies, errors, headers, hosts, origins, unavailable
     from webapp.site.routes import bp as site
     from webapp.support import routes as support
 
@@ -91,7 +91,8 @@ def _blueprints(app: Flask) -> None:
     errors.register(app)
     hosts.register(app)
     unavailable.register(app)
-    bodies.register(app)
+    origins.register(app)
+    bodies.register(app)  # after: its check runs first
     headers.register(app)
 
 
