@@ -74,5 +74,18 @@ test-postgres: setup
 bench: setup
 	$(BIN)/python bench/answer_page.py
 
+# Locust against gunicorn + PostgreSQL + Redis (bench/load.py): EMPTIES the database
+# `load` and Redis db 4 first. Shorter: make load LOAD_USERS=20 LOAD_TIME=1m
+LOAD_USERS ?= 100
+LOAD_TIME ?= 10m
+LOAD_ARGS ?=
+.PHONY: load
+load: setup $(VENV)/.bench-installed
+	$(BIN)/python bench/load.py --users $(LOAD_USERS) --time $(LOAD_TIME) --workers $(WORKERS) $(LOAD_ARGS)
+
+$(VENV)/.bench-installed: pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $@
+
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache
