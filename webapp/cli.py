@@ -7,6 +7,7 @@ import sys
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from flask_migrate.cli import db as db_group
 from sqlalchemy import func, select
 
 from webapp.answers.models import Question
@@ -16,6 +17,7 @@ from webapp.extensions import db
 from webapp.accounts.cli import accounts_cli
 from webapp.content.cli import content_cli
 from webapp.graph.cli import graph_cli
+from webapp.operations.backups import backup_command, restore_command
 from webapp.search.cli import search_cli
 from webapp.support.cli import support_cli
 
@@ -47,3 +49,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(graph_cli)
     app.cli.add_command(support_cli)
+    # Flask-Migrate's `flask db` group (one object per process; adding again is harmless).
+    db_group.add_command(backup_command)
+    db_group.add_command(restore_command)
