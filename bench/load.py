@@ -90,8 +90,7 @@ def make_accounts(url: str, count: int) -> None:
     from webapp.accounts import service
     from webapp.extensions import db
 
-    # Before accounts were confirmed by e-mail, register() made a usable account.
-    create = getattr(service, "create_confirmed", service.register)
+    create = service.create_confirmed
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "load-setup", "SITE_URL": "http://127.0.0.1"})
     with app.app_context():
         for number in range(1, count + 1):

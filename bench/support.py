@@ -84,7 +84,7 @@ def prepare(url: str, folder: Path, clients: int) -> list[str]:
                                 amount_cents=0, deadline=utcnow() + dt.timedelta(days=365)))
         emails = [f"bench{n}@example.org" for n in range(clients)]
         for n, email in enumerate(emails):
-            service.register(db.session, email, f"Bench {n}", PASSWORD)
+            service.create_confirmed(db.session, email, f"Bench {n}", PASSWORD)
         db.session.commit()
         db.engine.dispose()
     return emails
@@ -105,7 +105,7 @@ def gunicorn(url: str, folder: Path, workers: int = 2):
     base = f"http://127.0.0.1:{listener.getsockname()[1]}"
     env = {**os.environ, "SECRET_KEY": "bench-secret", "DATABASE_URL": url, "PLUMB_ENV": "development",
            "SEARCH_INDEX_DIR": str(folder / "index"), "PLEDGE_LIMIT": HIGH, "LOGIN_LIMIT_ADDRESS": HIGH,
-           "LOGIN_LIMIT_ACCOUNT": HIGH, "REGISTER_LIMIT_ADDRESS": HIGH}
+           "LOGIN_LIMIT_ACCOUNT_ADDRESS": HIGH, "REGISTER_LIMIT_ADDRESS": HIGH}
     env.pop("REDIS_URL", None)
     log_path = folder / "gunicorn.log"
     with log_path.open("wb") as log:

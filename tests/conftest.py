@@ -169,7 +169,7 @@ def make_user(app, email: str = "reader@example.org", name: str = "Rea Der", pas
     from webapp.accounts import service
 
     with app.app_context():
-        user = service.register(db.session, email, name, password)
+        user = service.create_confirmed(db.session, email, name, password)  # as if its link was followed
         user.is_editor = editor
         db.session.commit()
         return user.id

@@ -49,7 +49,7 @@ def gunicorn(folder: Path, database_url: str, workers: int = 3, **settings: str)
     url = f"http://127.0.0.1:{listener.getsockname()[1]}"
     env = {**os.environ, "SECRET_KEY": "concurrency-test-secret", "DATABASE_URL": database_url,
            "SEARCH_INDEX_DIR": str(folder / "search_index"), "PLUMB_ENV": "development",
-           "PLEDGE_LIMIT": HIGH, "LOGIN_LIMIT_ADDRESS": HIGH, "LOGIN_LIMIT_ACCOUNT": HIGH,
+           "PLEDGE_LIMIT": HIGH, "LOGIN_LIMIT_ADDRESS": HIGH, "LOGIN_LIMIT_ACCOUNT_ADDRESS": HIGH,
            "REGISTER_LIMIT_ADDRESS": HIGH, **settings}
     env.pop("REDIS_URL", None)
     server = Server(url, folder / "gunicorn.log")

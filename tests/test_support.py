@@ -335,9 +335,27 @@ def test_registering_inline_brings_back_the_same_choices_and_key(app, client, ca
     response = client.post("/support/register", headers=HTMX, data={
         "email": "new@example.org", "display_name": "New Reader", "password": PASSWORD,
         "csrf_token": token(client)})
-    assert response.status_code == 200
-    assert_form_kept(text_of(response), key)
+    text = text_of(response)
+    assert response.status_code == 200 and "<html" not in text
+    assert "Check your inbox at <strong>new@example.org</strong>: we sent a link to finish." in text
+    assert "your pledge will be waiting, with your choices kept" in text
+    # Not logged in until the address is confirmed: pledging still asks to log in.
+    assert client.get("/support/mine").status_code == 302
+    assert 'hx-post="/support/login"' in text_of(post_pledge(client, form=form_of_draft(client), **CHOICE))
+    assert pledge_rows(app) == []
+    # The link in the mail confirms, logs in and comes back to the pledge, choices and key kept.
+    link = re.search(r"https://plumb\.example(/register/confirm/\S+)", app.extensions["mail"].sent[-1].text).group(1)
+    button = text_of(client.get(link))
+    confirmed = client.post(link, data={"csrf_token": field(button, "csrf_token")})
+    assert confirmed.status_code == 303 and confirmed.headers["Location"] == "/support#support-widget"
     assert client.get("/support/mine").status_code == 200  # logged in
+    assert_form_kept(text_of(widget(client)), key)
+
+
+def form_of_draft(client) -> dict[str, str]:
+    """The csrf token and key of the pledge waiting in the session (the widget is not showing its form)."""
+    with client.session_transaction() as session:
+        return {"csrf_token": token(client), "key": session["pledge_draft"]["key"]}
 
 
 def test_a_wrong_password_inline_is_a_401_in_the_widget_with_the_choice_kept(app, client, campaign):
@@ -682,7 +700,6 @@ def test_dismissing_keeps_the_widget_small_for_seven_days(client, campaign):
 
 @pytest.mark.parametrize("referrer, back", [
     ("http://localhost/q/why-is-the-sky-blue?x=1", "http://localhost/q/why-is-the-sky-blue?x=1"),
-    ("https://evil.example/phish", "/"),
     (None, "/"),
 ])
 def test_dismissing_without_javascript_goes_back_to_a_page_of_this_site(client, campaign, referrer, back):
@@ -690,6 +707,13 @@ def test_dismissing_without_javascript_goes_back_to_a_page_of_this_site(client, 
     response = client.post("/support/dismiss", data={"csrf_token": token(client)}, headers=headers)
     assert response.status_code == 303 and response.headers["Location"] == back
     assert "plumb_support=small" in response.headers["Set-Cookie"]
+
+
+def test_dismissing_from_another_sites_page_is_refused_and_sets_no_cookie(client, campaign):
+    headers = {"Referer": "https://evil.example/phish"}
+    response = client.post("/support/dismiss", data={"csrf_token": token(client)}, headers=headers)
+    assert response.status_code == 403 and "Location" not in response.headers
+    assert not any("plumb_support" in c for c in response.headers.getlist("Set-Cookie"))
 
 
 @pytest.mark.parametrize("htmx", [True, False])

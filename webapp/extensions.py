@@ -6,9 +6,11 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 from sqlalchemy.orm import DeclarativeBase
+
+# Flask-WTF's, with a new token at each sign-in (the one before is accepted once, briefly).
+from webapp.csrf_tokens import CSRFProtect
 
 
 class Base(DeclarativeBase):

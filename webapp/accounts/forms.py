@@ -27,3 +27,7 @@ class PasswordForm(FlaskForm):
 
 class DeleteForm(FlaskForm):
     password = PasswordField("Your password, to confirm")
+
+
+class ConfirmForm(FlaskForm):
+    """Only the CSRF token: the confirmation link itself says which account."""

@@ -27,10 +27,17 @@ class User(UserMixin, db.Model):
     session_token: Mapped[str] = mapped_column(String(64))
     is_editor: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # When the owner followed the link mailed to the address; until then the account
+    # cannot log in (and a new registration may replace it once its link has expired).
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None
 
     @property
     def is_active(self) -> bool:

@@ -1,19 +1,27 @@
 """Register, log in, log out, and the account page (change password, delete)."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
+from werkzeug.exceptions import ServiceUnavailable
 
-from webapp.accounts import limits, service, sessions
-from webapp.accounts.forms import DeleteForm, LoginForm, PasswordForm, RegisterForm
+from webapp.accounts import confirmation, limits, mail, service, sessions
+from webapp.accounts.forms import ConfirmForm, DeleteForm, LoginForm, PasswordForm, RegisterForm
 from webapp.extensions import db
 from webapp.redirects import safe_next
 from webapp.rendering import render
 
 bp = Blueprint("accounts", __name__)
+MAIL_RETRY_SECONDS = 120
+MAIL_FAILED = "We could not send you a message just now. Please try again in a few minutes."
+
 
 def _next() -> str:
     return safe_next(request.values.get("next"), url_for("answers.home"))
+
+
+def _check_inbox(email: str, waiting: bool = False):
+    return render("accounts/check_inbox.html", email=email, waiting=waiting)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -28,6 +36,13 @@ def login():
     if user is None:
         form.password.errors = [service.WRONG_LOGIN]
         return render("accounts/login.html", form=form), 401
+    if not user.is_confirmed:
+        # The password matched, so this tells nothing to someone who did not know it.
+        try:
+            confirmation.send_link(user, _next())
+        except mail.MailError:
+            raise ServiceUnavailable(MAIL_FAILED, retry_after=MAIL_RETRY_SECONDS) from None
+        return _check_inbox(user.email, waiting=True)
     sessions.sign_in(user, remember=bool(form.remember.data))
     return redirect(_next(), code=303)
 
@@ -39,13 +54,38 @@ def register():
     if request.method == "GET":
         return render("accounts/register.html", form=form)
     try:
-        user = service.register(db.session, form.email.data or "", form.display_name.data or "", form.password.data or "")
+        registration = service.register(db.session, form.email.data or "", form.display_name.data or "",
+                                        form.password.data or "", link_lifetime=confirmation.link_lifetime())
     except service.AccountError as error:
         getattr(form, error.field).errors = [str(error)]
         return render("accounts/register.html", form=form), 422
+    # The same answer whether the address had an account or not; only the mail differs.
+    try:
+        confirmation.send_for(registration, _next())
+    except mail.MailError:
+        raise ServiceUnavailable(MAIL_FAILED, retry_after=MAIL_RETRY_SECONDS) from None
+    return _check_inbox(registration.user.email)
+
+
+@bp.route("/register/confirm/<token>", methods=["GET", "POST"])
+def confirm(token: str):
+    """The link mailed to a new account's address. Opening it shows one button: a GET
+    must not log anyone in (mail scanners open links too)."""
+    try:
+        user, next_url = confirmation.read(db.session, token)
+    except confirmation.BadLink as bad:
+        abort(400, description=str(bad))
+    if current_user.is_authenticated and current_user.id == user.id:
+        return redirect(next_url, code=303)
+    if user.is_confirmed:
+        flash("Your address is confirmed already. Log in to continue.")
+        return redirect(url_for("accounts.login", next=next_url), code=303)
+    if request.method == "GET":
+        return render("accounts/confirm.html", form=ConfirmForm(), email=user.email)
+    service.confirm(db.session, user)
     sessions.sign_in(user, remember=False)
-    flash(f"Welcome to Plumb, {user.display_name}. Your account is ready.")
-    return redirect(_next(), code=303)
+    flash(f"Welcome to Plumb, {user.display_name}. Your address is confirmed and your account is ready.")
+    return redirect(next_url, code=303)
 
 
 @bp.post("/logout")
@@ -72,7 +112,7 @@ def account():
 
 @bp.post("/account/password")
 @login_required
-@limits.login
+@limits.password_check
 def change_password():
     form = PasswordForm()
     user = current_user._get_current_object()

@@ -1,6 +1,7 @@
 """Accounts: register, authenticate, change password, delete. Plain values in, no request."""
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from dataclasses import dataclass
 
@@ -72,19 +73,60 @@ def _check_name(name: str) -> str:
     return name
 
 
-def register(session: Session, email: str, display_name: str, password: str) -> User:
+# What registering found, for the mail it leads to. The reader is answered alike in
+# every case, so that registering tells no one which addresses have accounts.
+NEW, UNCONFIRMED, EXISTING = "new", "unconfirmed", "existing"
+
+
+@dataclass
+class Registration:
+    outcome: str  # NEW: an account waiting for its link; UNCONFIRMED, EXISTING: untouched
+    user: User
+
+
+def register(session: Session, email: str, display_name: str, password: str, *, link_lifetime: dt.timedelta,
+             now: dt.datetime | None = None) -> Registration:
+    """An unconfirmed account for a new address. An address that has an account keeps it
+    as it is; one whose account was never confirmed and whose link has expired is given
+    to the new registration (so no one can hold an address by registering it first)."""
     email, display_name = _check_email(email), _check_name(display_name)
     if problem := passwords.problem(password, email=email, name=display_name):
         raise AccountError("password", problem)
-    user = User(email=email, display_name=display_name, password_hash=passwords.hashed(password),
-                session_token=new_session_token())
-    session.add(user)
+    password_hash = passwords.hashed(password)  # in every case, so that all take as long
+    now = now or utcnow()
+    user = user_by_email(session, email)
+    if user is not None and (user.is_confirmed or user.created_at > now - link_lifetime):
+        return Registration(EXISTING if user.is_confirmed else UNCONFIRMED, user)
+    if user is None:
+        user = User(email=email)
+        session.add(user)
+    # A lapsed unconfirmed account is started afresh: its new token kills its old links.
+    user.display_name, user.password_hash, user.session_token = display_name, password_hash, new_session_token()
+    user.created_at, user.confirmed_at = now, None
     try:
         session.commit()
     except IntegrityError:  # the same address registered a moment ago
         session.rollback()
-        raise AccountError("email", "An account with this email address exists already. Log in instead.") from None
-    return user
+        user = user_by_email(session, email)
+        if user is None:  # (and deleted since)
+            raise
+        return Registration(EXISTING if user.is_confirmed else UNCONFIRMED, user)
+    return Registration(NEW, user)
+
+
+def confirm(session: Session, user: User) -> None:
+    if user.confirmed_at is None:
+        user.confirmed_at = utcnow()
+        session.commit()
+
+
+def create_confirmed(session: Session, email: str, display_name: str, password: str) -> User:
+    """An account ready to use at once, for whoever runs the site (`flask accounts create`, tests)."""
+    registration = register(session, email, display_name, password, link_lifetime=dt.timedelta(0))
+    if registration.outcome != NEW:
+        raise AccountError("email", "An account with this email address exists already.")
+    confirm(session, registration.user)
+    return registration.user
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:

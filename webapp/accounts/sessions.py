@@ -8,20 +8,24 @@ from flask import current_app, redirect, request, session, url_for
 from flask_login import login_user, logout_user
 from flask_login.config import COOKIE_NAME
 
+from webapp import csrf_tokens
 from webapp.accounts import service
 from webapp.accounts.models import User
 from webapp.extensions import db
 from webapp.rendering import wants_fragment
 
-# What survives logging in: the reader's path, a pledge waiting for the login, and the
-# CSRF token, so forms already on the page (and in other tabs) keep working.
-KEPT = ("trail", "pledge_draft", "csrf_token")
+# What survives logging in: the reader's path and a pledge waiting for the login. The
+# CSRF token does not (a token planted before the login must not work after it): forms
+# already on the page keep working through csrf_tokens.start_grace.
+KEPT = ("trail", "pledge_draft")
 
 
 def _renew() -> None:
     kept = {k: session[k] for k in KEPT if k in session}
+    previous_token = csrf_tokens.current_value()
     session.clear()
     session.update(kept)
+    csrf_tokens.start_grace(previous_token)
 
 
 def sign_in(user: User, remember: bool) -> None:
@@ -36,8 +40,10 @@ def sign_in_again(user: User) -> None:
 
 
 def sign_out() -> None:
-    logout_user()
     _renew()
+    # After renewing: flask-login leaves a note in the session that makes the response
+    # delete the remember cookie, and clearing the session would lose it.
+    logout_user()
 
 
 def load_user(user_id: str) -> User | None:

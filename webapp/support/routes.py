@@ -7,7 +7,7 @@ from flask import Blueprint, abort, current_app, flash, make_response, redirect,
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 
-from webapp.accounts import limits, service as accounts, sessions
+from webapp.accounts import confirmation, limits, mail, service as accounts, sessions
 from webapp.accounts.forms import LoginForm, RegisterForm
 from webapp.answers.models import utcnow
 from webapp.extensions import db, limiter
@@ -20,6 +20,7 @@ from webapp.support import widget as w
 from webapp.support.models import Pledge
 
 bp = Blueprint("support", __name__, url_prefix="/support")
+INBOX = "inbox"  # the widget after an inline registration: "check your inbox"
 
 
 def _widget(status: int = 200, **ctx):
@@ -121,6 +122,8 @@ def login():
     if user is None:
         form.password.errors = [accounts.WRONG_LOGIN]
         return _widget(401, mode=w.LOGIN, choice=w.draft(), login_form=form)
+    if not user.is_confirmed:  # the password matched: send the link again, and say so
+        return _check_inbox(lambda: confirmation.send_link(user, _pledge_url()), user.email, waiting=True)
     sessions.sign_in(user, remember=bool(form.remember.data))
     return _widget(mode=w.ASK, welcome=True)
 
@@ -130,13 +133,31 @@ def login():
 def register():
     form = RegisterForm()
     try:
-        user = accounts.register(db.session, form.email.data or "", form.display_name.data or "",
-                                 form.password.data or "")
+        registration = accounts.register(db.session, form.email.data or "", form.display_name.data or "",
+                                         form.password.data or "", link_lifetime=confirmation.link_lifetime())
     except accounts.AccountError as error:
         getattr(form, error.field).errors = [str(error)]
         return _widget(422, mode=w.REGISTER, choice=w.draft(), register_form=form)
-    sessions.sign_in(user, remember=False)
-    return _widget(mode=w.ASK, welcome=True)
+    # Answered alike whether the address had an account or not (the mail says which).
+    return _check_inbox(lambda: confirmation.send_for(registration, _pledge_url()),
+                        registration.user.email)
+
+
+def _pledge_url() -> str:
+    """Where the confirmation link leads: the pledge, whose draft waits in the session."""
+    return url_for("support.page", _anchor="support-widget")
+
+
+def _check_inbox(send, email: str, waiting: bool = False):
+    """Mail the link, then say to look for it, with the pledge's choices kept meanwhile."""
+    try:
+        send()
+    except mail.MailError:
+        response = _widget(503, mode=INBOX, choice=w.draft(), email=email, waiting=waiting, mail_failed=True,
+                           message="We could not send you a message just now. Please try again in a few minutes.")
+        response.headers["Retry-After"] = "120"
+        return response
+    return _widget(mode=INBOX, choice=w.draft(), email=email, waiting=waiting)
 
 
 @bp.get("/join")
@@ -195,4 +216,7 @@ def csrf_failed(error: CSRFError):
 def too_many(error):
     if request.endpoint not in IN_WIDGET:
         return errors.error_page(error)
-    return _refused(429, "Too many attempts. Please wait a minute and try again.")
+    response = make_response(_refused(429, "Too many attempts. Please wait a few minutes and try again."))
+    if retry_after := dict(error.get_headers()).get("Retry-After"):
+        response.headers["Retry-After"] = retry_after  # how long the login must wait (minutes at most)
+    return response
