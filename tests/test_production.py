@@ -193,6 +193,7 @@ def test_a_pledge_that_cannot_get_the_lock_is_a_503_and_the_same_form_counts_onc
         assert busy.status_code == 503
         assert busy.headers["Retry-After"].isdigit()
         assert "try again" in text_of(busy) and "safe" in text_of(busy)
+        assert f'value="{form["key"]}"' in text_of(busy)  # the same form, the same key, to send again
         assert counters(app) == (0, 0) and pledge_rows(app) == []
         again = post_pledge(client, form=form, htmx=htmx)
         assert again.status_code in (200, 303)

@@ -422,17 +422,17 @@ def test_a_pledge_says_thank_you_in_place_and_the_counts_move(app, reader, clien
     for fragment in (False, True):
         mine = get(client, "/support/mine", fragment=fragment)
         assert mine.status_code == 200 and ("<html" in text_of(mine)) is not fragment
-        assert f'id="pledge-{row.id}"' in text_of(mine) and "$10 one time" in text_of(mine)
+        assert f'id="pledge-{row.reference}"' in text_of(mine) and "$10 one time" in text_of(mine)
 
 
 def test_without_javascript_a_pledge_leads_to_my_support(app, reader, client):
     response = post_pledge(client, amount="2500", frequency="monthly", htmx=False)
     [row] = pledge_rows(app)
     assert response.status_code == 303
-    assert response.headers["Location"] == f"/support/mine#pledge-{row.id}"
+    assert response.headers["Location"] == f"/support/mine#pledge-{row.reference}"
     mine = text_of(client.get(response.headers["Location"]))
     assert "Thank you! Your pledge of $25 every month is recorded." in mine
-    assert "$25 every month" in part(mine, f'<li id="pledge-{row.id}"', "</li>")
+    assert "$25 every month" in part(mine, f'<li id="pledge-{row.reference}"', "</li>")
     assert counters(app) == (1, 2500)
 
 
@@ -565,25 +565,25 @@ def test_a_pledge_is_the_same_with_a_message_of_exactly_280_and_a_name_of_80(app
 
 # --- cancelling on /support/mine ----------------------------------------------------------
 
-def cancel(client, pledge_id, htmx=False, csrf=True):
+def cancel(client, reference, htmx=False, csrf=True):
     data = {"csrf_token": token(client)} if csrf else {}
-    return client.post(f"/support/pledges/{pledge_id}/cancel", data=data, headers=HTMX if htmx else {})
+    return client.post(f"/support/pledges/{reference}/cancel", data=data, headers=HTMX if htmx else {})
 
 
 def test_cancelling_takes_the_pledge_out_of_the_count_at_once(app, reader, client):
     post_pledge(client, amount="2500")
     [row] = pledge_rows(app)
     mine = text_of(client.get("/support/mine"))
-    assert f'action="/support/pledges/{row.id}/cancel"' in mine
-    response = cancel(client, row.id)
-    assert response.status_code == 303 and response.headers["Location"] == f"/support/mine#pledge-{row.id}"
+    assert f'action="/support/pledges/{row.reference}/cancel"' in mine
+    response = cancel(client, row.reference)
+    assert response.status_code == 303 and response.headers["Location"] == f"/support/mine#pledge-{row.reference}"
     assert counters(app) == (0, 0)
     assert progress_line(client) == "0 of 1,000 supporters · 0%"
     page = text_of(client.get("/support/mine"))
     assert "Your pledge is cancelled." in page and "it no longer counts" in page
-    assert f'action="/support/pledges/{row.id}/cancel"' not in page
+    assert f'action="/support/pledges/{row.reference}/cancel"' not in page
     # Twice: nothing more changes.
-    again = cancel(client, row.id)
+    again = cancel(client, row.reference)
     assert again.status_code == 303
     assert "That pledge was cancelled already." in text_of(client.get("/support/mine"))
     assert counters(app) == (0, 0) and consistent(app)
@@ -592,14 +592,14 @@ def test_cancelling_takes_the_pledge_out_of_the_count_at_once(app, reader, clien
 def test_cancelling_with_htmx_swaps_the_row_and_refreshes_the_bar(app, reader, client):
     post_pledge(client)
     [row] = pledge_rows(app)
-    response = cancel(client, row.id, htmx=True)
+    response = cancel(client, row.reference, htmx=True)
     text = text_of(response)
     assert response.status_code == 200 and "<html" not in text
     assert response.headers["HX-Trigger"] == "pledged"
-    assert text.strip().startswith(f'<li id="pledge-{row.id}" class="pledge-row is-cancelled"')
+    assert text.strip().startswith(f'<li id="pledge-{row.reference}" class="pledge-row is-cancelled"')
     assert 'role="status"' in text and "it no longer counts" in text and "Cancel this pledge" not in text
     assert counters(app) == (0, 0)
-    second = cancel(client, row.id, htmx=True)
+    second = cancel(client, row.reference, htmx=True)
     assert second.status_code == 200 and 'role="status"' not in text_of(second)
     assert counters(app) == (0, 0) and consistent(app)
 
@@ -609,16 +609,28 @@ def test_cancelling_someone_elses_or_no_pledge_is_a_404(app, reader, client, htm
     post_pledge(client)
     [row] = pledge_rows(app)
     other, _ = log_in_other(app)
-    assert cancel(other, row.id, htmx=htmx).status_code == 404
-    assert cancel(client, row.id + 100, htmx=htmx).status_code == 404
+    assert cancel(other, row.reference, htmx=htmx).status_code == 404
+    assert cancel(client, new_key(), htmx=htmx).status_code == 404
+    assert cancel(client, row.id, htmx=htmx).status_code == 404  # its number is no address
+    assert cancel(client, "x%00'", htmx=htmx).status_code == 404
     assert pledge_rows(app)[0].status == "active" and counters(app) == (1, 1000)
+
+
+@pytest.mark.parametrize("htmx", [True, False])
+def test_no_address_or_page_tells_how_many_pledges_there_are(app, reader, client, htmx):
+    thanks = post_pledge(client, htmx=htmx)
+    [row] = pledge_rows(app)
+    mine = text_of(client.get("/support/mine"))
+    shown = " ".join([thanks.headers.get("Location", ""), text_of(thanks), mine])
+    assert f"pledge-{row.reference}" in mine
+    assert not re.search(rf"pledges/{row.id}\b|pledge-{row.id}\b", shown)
 
 
 @pytest.mark.parametrize("htmx", [True, False])
 def test_cancelling_without_a_csrf_token_is_a_400(app, reader, client, htmx):
     post_pledge(client)
     [row] = pledge_rows(app)
-    response = cancel(client, row.id, htmx=htmx, csrf=False)
+    response = cancel(client, row.reference, htmx=htmx, csrf=False)
     assert response.status_code == 400 and "security token is missing or wrong" in text_of(response)
     assert pledge_rows(app)[0].status == "active" and counters(app) == (1, 1000)
 
@@ -649,9 +661,9 @@ def test_two_pledges_by_one_account_are_one_supporter_and_both_amounts(app, read
     post_pledge(other, amount="500")
     assert counters(app) == (2, 5500)
     first, second, _ = pledge_rows(app)
-    cancel(client, first.id)
+    cancel(client, first.reference)
     assert counters(app) == (2, 4500)
-    cancel(client, second.id)
+    cancel(client, second.reference)
     assert counters(app) == (1, 500)
     assert progress_line(client) == "1 of 1,000 supporters · 0%"
     assert consistent(app)
@@ -750,7 +762,7 @@ def test_the_wall_shows_public_names_newest_first_without_anonymous_or_cancelled
     post_pledge(client, public_name="Cancelled Carl", message="changed my mind")
     post_pledge(client, public_name="Last", message="Late but here")
     carl = next(row for row in pledge_rows(app) if row.public_name == "Cancelled Carl")
-    cancel(client, carl.id)
+    cancel(client, carl.reference)
     page = text_of(client.get("/support"))
     assert wall_names(page) == ["Last", "First"]
     wall = part(page, '<section id="wall"')

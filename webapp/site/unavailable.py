@@ -21,9 +21,14 @@ BUSY = ("Plumb is busy and could not save that just now. Nothing was changed. Pl
         "seconds: sending the same form again is safe.")
 
 
-def unavailable(error: OperationalError):
+def settle(error: OperationalError) -> None:
+    """Roll back what the request began, and tell the operator in one line."""
     db.session.rollback()
     current_app.logger.warning("database unavailable: %s", str(error.orig or error).splitlines()[0])
+
+
+def unavailable(error: OperationalError):
+    settle(error)
     body, status, headers = error_page(ServiceUnavailable(description=BUSY))
     return body, status, [*headers, ("Retry-After", str(RETRY_AFTER_SECONDS))]
 

@@ -74,6 +74,12 @@ class Pledge(db.Model):
     def active(self) -> bool:
         return self.status == ACTIVE
 
+    @property
+    def reference(self) -> str:
+        """What URLs and pages call this pledge: its form's random key, not its number,
+        so that no address tells how many pledges there are."""
+        return self.idempotency_key
+
 
 class CampaignSupporter(db.Model):
     """How many active pledges an account has in a campaign: a supporter is counted

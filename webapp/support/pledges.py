@@ -18,7 +18,7 @@ from webapp.accounts.service import account_deleted
 from webapp.answers.models import utcnow
 from webapp.database import write_transaction
 from webapp.support import campaigns, providers
-from webapp.support.choices import Choice
+from webapp.support.choices import KEY_RE, Choice
 from webapp.support.models import ACTIVE, CANCELLED, Campaign, CampaignSupporter, Pledge
 
 PLEDGE, SUPPORTER, CAMPAIGN = Pledge.__table__, CampaignSupporter.__table__, Campaign.__table__
@@ -134,6 +134,13 @@ def cancel(engine: Engine, pledge_id: int, user_id: int, now: dt.datetime | None
 def anonymise(session: Session, user_id: int) -> None:
     """A deleted account's pledges keep counting, without a name or message."""
     session.execute(update(Pledge).where(Pledge.user_id == user_id).values(public_name=None, message=None))
+
+
+def mine(session: Session, user_id: int, reference: str) -> Pledge | None:
+    """The user's pledge with this reference (its key), if there is one."""
+    if not KEY_RE.fullmatch(reference):
+        return None
+    return session.scalar(select(Pledge).where(Pledge.idempotency_key == reference, Pledge.user_id == user_id))
 
 
 def of_user(session: Session, user_id: int) -> list[Pledge]:

@@ -6,6 +6,7 @@ import datetime as dt
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 
 from webapp.accounts import confirmation, limits, mail, service as accounts, sessions
 from webapp.accounts.forms import LoginForm, RegisterForm
@@ -13,7 +14,7 @@ from webapp.answers.models import utcnow
 from webapp.extensions import db, limiter
 from webapp.pagination import page_number
 from webapp.redirects import same_site_referrer
-from webapp.site import errors
+from webapp.site import errors, unavailable
 from webapp.rendering import render, wants_fragment
 from webapp.support import campaigns, choices, pledges, wall
 from webapp.support import widget as w
@@ -107,7 +108,7 @@ def pledge():
     thanks = db.session.get(Pledge, outcome.pledge_id)
     if not wants_fragment():
         flash(f"Thank you! Your pledge of {choice.summary(thanks.currency)} is recorded.")
-        return redirect(url_for("support.mine", _anchor=f"pledge-{thanks.id}"), code=303)
+        return redirect(url_for("support.mine", _anchor=f"pledge-{thanks.reference}"), code=303)
     response = _widget(mode=w.THANKS, thanks=thanks, repeat=not outcome.created)
     response.headers["HX-Trigger"] = "pledged"
     return response
@@ -185,17 +186,17 @@ def mine():
     return render("support/mine.html", pledges=pledges.of_user(db.session, current_user.id))
 
 
-@bp.post("/pledges/<int(max=2147483647):pledge_id>/cancel")  # larger ids overflow the column
+@bp.post("/pledges/<reference>/cancel")
 @login_required
-def cancel(pledge_id: int):
-    mine = db.session.get(Pledge, pledge_id)
-    if mine is None or mine.user_id != current_user.id:
-        abort(404, description="You have no pledge with this number.")
-    cancelled = pledges.cancel(db.engine, pledge_id, current_user.id)
+def cancel(reference: str):
+    mine = pledges.mine(db.session, current_user.id, reference)
+    if mine is None:
+        abort(404, description="You have no pledge at this address.")
+    cancelled = pledges.cancel(db.engine, mine.id, current_user.id)
     db.session.expire_all()  # written on its own connection
     if not wants_fragment():
         flash("Your pledge is cancelled." if cancelled else "That pledge was cancelled already.")
-        return redirect(url_for("support.mine", _anchor=f"pledge-{pledge_id}"), code=303)
+        return redirect(url_for("support.mine", _anchor=f"pledge-{reference}"), code=303)
     response = make_response(render("support/_pledge_row.html", block=None, pledge=mine, just_cancelled=cancelled))
     response.headers["HX-Trigger"] = "pledged"
     return response
@@ -210,6 +211,19 @@ def csrf_failed(error: CSRFError):
     if request.endpoint not in IN_WIDGET:
         return errors.csrf_page(error)
     return _refused(400, "The form's security token is missing or wrong. Reload the page and try again.")
+
+
+@bp.errorhandler(OperationalError)
+def busy(error: OperationalError):
+    """The database could not take the pledge now: said inside the widget, with the
+    reader's choices and key kept, so sending it again is the same pledge."""
+    if request.endpoint not in IN_WIDGET:
+        return unavailable.unavailable(error)
+    unavailable.settle(error)
+    choice = choices.parse(request.form) if request.endpoint == "support.pledge" else None
+    response = make_response(_refused(503, unavailable.BUSY, choice))
+    response.headers["Retry-After"] = str(unavailable.RETRY_AFTER_SECONDS)
+    return response
 
 
 @bp.errorhandler(429)
