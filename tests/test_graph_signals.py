@@ -17,6 +17,14 @@ def counted(app, kind: str) -> int:
         return db.session.scalar(select(func.coalesce(func.sum(DailySignal.count), 0)).where(DailySignal.kind == kind))
 
 
+def reader(app, number: int):
+    """A reader in a browser of their own (it keeps cookies), from an address of their own:
+    readers who share an address and come without a cookie count once (tests/test_counting.py)."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = f"192.0.2.{number}"
+    return client
+
+
 def follow(client, source: str, target: str, host: str = "localhost"):
     client.get(source)
     return client.get(target, headers={"Referer": f"http://{host}{source}"})
@@ -25,7 +33,7 @@ def follow(client, source: str, target: str, host: str = "localhost"):
 def test_a_view_is_counted_once_per_reader_per_day(demo, client, app):
     client.get(SKY)
     client.get(SKY)  # a reload
-    app.test_client().get(SKY)  # another reader
+    reader(app, 2).get(SKY)  # another reader
     assert counted(demo, "view") == 2
 
 
@@ -34,21 +42,21 @@ def test_the_table_holds_no_reader_and_no_address(demo):
 
 
 def test_follows_count_only_from_this_site_and_show_once_enough_readers_follow(demo, app):
-    for _ in range(2):
-        follow(app.test_client(), SKY, GOLDFISH)
-    follow(app.test_client(), SKY, GOLDFISH, host="evil.example")  # not a follow from our page
+    for number in range(2):
+        follow(reader(app, number), SKY, GOLDFISH)
+    follow(reader(app, 2), SKY, GOLDFISH, host="evil.example")  # not a follow from our page
     assert counted(demo, "follow") == 2
     assert "went on to read" not in text_of(app.test_client().get(SKY))
-    follow(app.test_client(), SKY, GOLDFISH)  # the third reader: the threshold
+    follow(reader(app, 3), SKY, GOLDFISH)  # the third reader: the threshold
     page = text_of(app.test_client().get(SKY))
     went_on = part(page, '<section class="went-on"')
     assert "Do goldfish have a three-second memory?" in went_on
 
 
 def test_most_read_this_week_on_the_home_page(demo, app):
-    for _ in range(3):
-        app.test_client().get(GOLDFISH)
-    app.test_client().get(SKY)
+    for number in range(3):
+        reader(app, number).get(GOLDFISH)
+    reader(app, 4).get(SKY)
     page = text_of(app.test_client().get("/"))
     listed = re.findall(r'<li><a href="(/q/[^"]+)">', part(page, '<ol class="most-read">', "</ol>"))
     assert listed[:2] == [GOLDFISH, SKY]

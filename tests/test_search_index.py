@@ -4,8 +4,10 @@ crashes and lock contention lose nothing, drift is found and repaired.
 The first tests hold for every engine (the contract); those that take `whoosh` are
 about the Whoosh engine's own folder, lock and outbox and run where it is the engine."""
 import os
+import shutil
 import subprocess
 import sys
+import threading
 
 import pytest
 from sqlalchemy import func, select, text
@@ -280,3 +282,53 @@ def test_postgres_rebuild_takes_the_ranking_index_down_and_puts_it_back(demo, cl
     page = text_of(client.get("/search?q=rayleigh"))
     assert "Search is being rebuilt" not in page and result_links(page) == [f"/q/{SKY}"]
     assert drift(demo).clean
+
+
+# --- an index deleted while serving (issue 10, finding 9) --------------------------------------
+
+def gap_count(app) -> int:
+    from webapp.search.models import SearchGap
+
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(SearchGap))
+
+
+def test_an_index_deleted_while_serving_is_rebuilt_on_the_next_search(demo, whoosh, client):
+    assert found(client, "rayleigh") == [f"/q/{SKY}"]  # serving: this thread holds a searcher
+    shutil.rmtree(whoosh.path)  # `rm -rf search_index`
+    page = text_of(client.get("/search?q=rayleigh"))  # rebuilt here (in the background when serving)
+    assert result_links(page) == [f"/q/{SKY}"] and "Search is being rebuilt" not in page
+    assert whoosh.usable() and drift(demo).clean
+
+
+def test_a_rebuild_runs_in_one_process_and_searches_that_could_not_run_are_no_gaps(demo, whoosh, client):
+    shutil.rmtree(whoosh.path)
+    other_worker = whoosh.try_write_lock()  # another gunicorn worker is rebuilding it
+    assert other_worker is not None
+    try:
+        for q in ("rayleigh", "quantum knitting"):
+            response = client.get("/search", query_string={"q": q})
+            assert response.status_code == 200 and "Search is being rebuilt" in text_of(response)
+        assert not whoosh.usable()  # this process left the rebuild to the lock's holder
+        assert gap_count(demo) == 0  # nothing was searched, so nothing was missing
+    finally:
+        other_worker.release()
+    assert found(client, "rayleigh") == [f"/q/{SKY}"]  # the holder went: the next search rebuilds
+
+
+def test_a_serving_process_rebuilds_a_deleted_index_in_the_background(demo, whoosh, client):
+    demo.config["SEARCH_REBUILD_IN_BACKGROUND"] = True
+    shutil.rmtree(whoosh.path)
+    page = text_of(client.get("/search?q=rayleigh"))
+    assert "Search is being rebuilt" in page and gap_count(demo) == 0
+    for thread in threading.enumerate():
+        if thread.name == "search-rebuild":
+            thread.join()
+    assert found(client, "rayleigh") == [f"/q/{SKY}"]
+
+
+def test_search_check_on_a_missing_index_says_so(demo, whoosh, runner):
+    shutil.rmtree(whoosh.path)
+    result = runner.invoke(args=["search", "check"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)  # not a traceback
+    assert "no search index in" in result.output and "flask search rebuild" in result.output

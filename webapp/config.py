@@ -105,6 +105,13 @@ def from_environment() -> dict:
         "PLEDGE_LIMIT": os.environ.get("PLEDGE_LIMIT", "20 per minute;200 per day"),
         "PAGE_SIZE": 10,
         "ANSWER_REQUEST_LIMIT": os.environ.get("ANSWER_REQUEST_LIMIT", "10 per minute;100 per day"),
+        # Counting readers (webapp/counting.py): one address's counts of one action (a view
+        # of one answer, one gap), past the once-per-reader-per-day memory.
+        "COUNT_PER_ADDRESS": os.environ.get("COUNT_PER_ADDRESS", "20 per day"),
+        # Searches that found nothing: gaps one address may record, and the readers a gap
+        # needs before editors see it.
+        "GAP_LIMIT": os.environ.get("GAP_LIMIT", "10 per hour"),
+        "GAP_MIN_READERS": int(os.environ.get("GAP_MIN_READERS", "3")),
         "OUTDATED_AFTER_MONTHS": 12,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
     }

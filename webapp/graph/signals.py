@@ -1,47 +1,41 @@
 """Engagement signals, privacy-first: counted per day in our own database, never sent
 to a third party, never with an address or a reader id. A reader's repeat of the same
-action on the same day (a reload, Back) is counted once, remembered in their session."""
+action on the same day (a reload, Back) is counted once; robots and cookie-less floods
+are not counted at all (what counts as a reader: webapp/counting.py)."""
 from __future__ import annotations
 
 import datetime as dt
 
-from flask import session as cookie
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from webapp import counting
 from webapp.answers.models import ANSWERED, Question
 from webapp.graph.models import DailySignal
 
 KINDS = ("view", "follow", "recentre", "request")
 FOLLOW_THRESHOLD = 3  # follows before "Readers of this answer went on to read" shows a question
-SEEN_KEY = "signals"
-SEEN_MAX = 50  # keeps the session cookie well under 4 KB
-
-
-def _first_time_today(key: str, today: dt.date) -> bool:
-    """True the first time this reader does `key` today (kept small in the session)."""
-    seen = cookie.get(SEEN_KEY, {})
-    if seen.get("day") != today.isoformat():
-        seen = {"day": today.isoformat(), "keys": []}
-    if key in seen["keys"]:
-        return False
-    seen["keys"] = (seen["keys"] + [key])[-SEEN_MAX:]
-    cookie[SEEN_KEY] = seen
-    return True
 
 
 def record(engine: Engine, kind: str, question_id: int, from_id: int = 0, today: dt.date | None = None) -> bool:
-    """Count one action; False if this reader already did it today.
+    """Count one action; False if it was not counted (a repeat today, a robot, a flood
+    from one address, or a database that cannot be written just now).
 
     In its own short transaction, so counting never commits (and expires) the page's
-    own session in the middle of rendering it."""
+    own session in the middle of rendering it, and a failed count leaves that session
+    as it was: the page renders all the same (issue 10, finding 8)."""
     today = today or dt.date.today()
-    if not _first_time_today(f"{kind}:{question_id}:{from_id}", today):
+    if not counting.first_time_today(f"{kind}:{question_id}:{from_id}", today):
         return False
-    with Session(engine) as session:
-        _count(session, kind, question_id, from_id, today)
+    try:
+        with Session(engine) as session:
+            _count(session, kind, question_id, from_id, today)
+    except SQLAlchemyError as error:
+        counting.failed(kind, error)
+        return False
+    counting.succeeded(kind)
     return True
 
 

@@ -12,12 +12,20 @@ from sqlalchemy import func, select
 from webapp.answers.models import Question
 from webapp.extensions import db
 from webapp.search import gaps
+from webapp.search.index import IndexUnavailable
 
 search_cli = AppGroup("search", help="Keep the search engine's documents true to the database.")
 
 
 def _engine():
     return current_app.extensions["search"]
+
+
+def _unavailable(error: IndexUnavailable) -> None:
+    """A missing or unreadable Whoosh index, said plainly (exit 1), not as a traceback."""
+    click.echo(f"{error}: run `flask search rebuild` (a serving process also rebuilds it on its next search)",
+               err=True)
+    sys.exit(1)
 
 
 @search_cli.command("sync")
@@ -46,7 +54,10 @@ def rebuild_command(procs: int) -> None:
 @search_cli.command("check")
 def check_command() -> None:
     """Report documents missing from, extra in, or stale in the index; exit 1 on drift."""
-    drift = _engine().check()
+    try:
+        drift = _engine().check()
+    except IndexUnavailable as error:
+        _unavailable(error)
     for kind in ("missing", "extra", "stale"):
         slugs = getattr(drift, kind)
         if slugs:
@@ -62,15 +73,20 @@ def check_command() -> None:
 @search_cli.command("optimize")
 def optimize_command() -> None:
     """Whoosh: merge the index's segments into one (offline). PostgreSQL: VACUUM ANALYZE the documents."""
-    _engine().optimize()
+    try:
+        _engine().optimize()
+    except IndexUnavailable as error:
+        _unavailable(error)
     click.echo("optimized")
 
 
 @search_cli.command("gaps")
 @click.option("--limit", type=int, default=50, show_default=True)
-def gaps_command(limit: int) -> None:
-    """Searches that found nothing, most frequent first."""
-    rows = gaps.top(db.session, limit)
+@click.option("--min-readers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Only gaps met by this many readers (editors' page: GAP_MIN_READERS).")
+def gaps_command(limit: int, min_readers: int) -> None:
+    """Searches that found nothing, most frequent first (the count is of readers, once a day each)."""
+    rows = gaps.top(db.session, limit, min_readers=min_readers)
     if not rows:
         click.echo("no gaps recorded")
     for gap in rows:

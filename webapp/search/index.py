@@ -12,10 +12,12 @@ from pathlib import Path
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import EmptyIndexError, Index
 from whoosh.searching import Searcher
+from whoosh.util.filelock import LockBase
 
 from webapp.search.schema import make_schema
 
 MARKER = "REBUILDING"
+WRITE_LOCK = "MAIN_WRITELOCK"  # the file Whoosh's own writers lock (index name "MAIN")
 SCHEMA_FIELDS = sorted(make_schema().names())
 
 
@@ -28,6 +30,7 @@ class SearchIndex:
         self.path = Path(path)
         self.lock_timeout = lock_timeout
         self._local = threading.local()
+        self.rebuild_failed_at: float | None = None  # time.monotonic() of this process's last failed rebuild
 
     # --- opening -----------------------------------------------------------------------
     def _storage(self) -> FileStorage:
@@ -113,3 +116,16 @@ class SearchIndex:
 
     def clear_rebuilding(self) -> None:
         self.marker.unlink(missing_ok=True)
+
+    # --- the write lock ------------------------------------------------------------------
+    def write_lock(self) -> LockBase:
+        """The lock every Whoosh writer of this index takes (an flock, so it dies with its
+        process). Taken before deciding to rebuild, it makes one process the rebuilder:
+        the marker alone is check-then-write, and two gunicorn workers could both pass it."""
+        self.path.mkdir(parents=True, exist_ok=True)  # the folder may have been deleted
+        return self._storage().lock(WRITE_LOCK)
+
+    def try_write_lock(self) -> LockBase | None:
+        """The write lock if nobody holds it now; None if another writer does."""
+        lock = self.write_lock()
+        return lock if lock.acquire(blocking=False) else None

@@ -4,7 +4,9 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, redirect, request, url_for
+from limits import parse
 
+from webapp import counting
 from webapp.answers import service as answers
 from webapp.content.naming import SLUG_RE
 from webapp.editors import require_editor
@@ -52,14 +54,16 @@ def search():
     # facets in a second request (/search/counts); the plain page has everything.
     page = service.search(db.session, query, sort=choices["sort"] or "relevance", page=number,
                           counts=not wants_fragment(), **filters)
-    # Typing ("live") asks as the reader goes; only a submitted search counts as a gap.
-    if page.total == 0 and query.has_terms and not request.args.get("live"):
-        gaps.record(db.session, query)
+    rebuilding = service.rebuilding() or page.unavailable
+    # Typing ("live") asks as the reader goes; only a submitted search counts as a gap,
+    # and only one that ran on a whole index.
+    if page.total == 0 and query.has_terms and not request.args.get("live") and not rebuilding:
+        _record_gap(query)
     context = dict(
         page=page, query=query, choices=choices, search_url=search_url, search_text=query.text,
         counts_url=search_url(query.text, endpoint="search.counts"),
         page_title=(f"{query.text} — " if query.text else "") + f"Search — {current_app.config['SITE_NAME']}",
-        rebuilding=service.rebuilding() or page.unavailable,
+        rebuilding=rebuilding,
         recent=answers.recent_answers(db.session, 5) if page.total == 0 else [],
         categories=answers.categories_with_counts(db.session) if page.total == 0 else [],
     )
@@ -70,6 +74,14 @@ def search():
         # The address bar shows the search, not the "live" flag of the request.
         headers["HX-Push-Url"] = search_url(query.text, page=number if number > 1 else None)
     return body, 200, headers
+
+
+def _record_gap(query) -> None:
+    """A reader's first search for this today, within their address's hourly allowance."""
+    key = gaps.normalised(query)
+    if (gaps.worth_recording(key) and counting.first_time_today(f"gap:{key}", start_memory=False)
+            and counting.address_allows(parse(current_app.config["GAP_LIMIT"]), "gap")):
+        gaps.record(db.session, query)
 
 
 @bp.get("/search/counts")
@@ -86,4 +98,5 @@ def counts():
 @bp.get("/search/gaps")
 def search_gaps():
     require_editor()
-    return render("search/gaps.html", gaps=gaps.top(db.session))
+    min_readers = current_app.config["GAP_MIN_READERS"]
+    return render("search/gaps.html", gaps=gaps.top(db.session, min_readers=min_readers), min_readers=min_readers)

@@ -16,10 +16,11 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from whoosh.index import LockError
+from whoosh.util.filelock import LockBase, try_for
 from whoosh.writing import CLEAR
 
 from webapp.search.documents import all_documents, documents_for
-from webapp.search.index import MARKER, IndexUnavailable, SearchIndex
+from webapp.search.index import MARKER, WRITE_LOCK, IndexUnavailable, SearchIndex
 from webapp.search.models import SearchOutbox
 from webapp.search.results import Drift, SyncResult
 
@@ -112,16 +113,24 @@ def _fresh(index: SearchIndex):
     except IndexUnavailable:
         if index.path.exists():
             for child in index.path.iterdir():
-                if child.name not in (MARKER, "README.md"):
+                if child.name not in (MARKER, WRITE_LOCK, "README.md"):  # the lock is held: keep its file
                     shutil.rmtree(child) if child.is_dir() else child.unlink()
         return index.create()
 
 
 def rebuild(index: SearchIndex, engine: Engine, procs: int = 1,
-            progress: Callable[[int], None] | None = None) -> int:
-    """Index every question from the database; readers keep the old index until commit."""
-    index.mark_rebuilding()
+            progress: Callable[[int], None] | None = None, lock: LockBase | None = None) -> int:
+    """Index every question from the database; readers keep the old index until commit.
+
+    Under the index's write lock from before the folder is looked at (`lock`, if the
+    caller took it already, else waited for here), so two processes never clear and
+    fill the same folder at once."""
+    if lock is None:
+        lock = index.write_lock()
+        if not try_for(lock.acquire, timeout=60.0, delay=0.25):
+            raise LockError(f"another process is writing the search index in {index.path}")
     try:
+        index.mark_rebuilding()
         ix = _fresh(index)
         with Session(engine) as session:
             # Outbox rows up to here are covered by this rebuild; later ones are not.
@@ -129,7 +138,9 @@ def rebuild(index: SearchIndex, engine: Engine, procs: int = 1,
             # More memory per indexing process, fewer runs to merge at commit: 4,000
             # documents in 2 processes took 11.5 s with 512 MB against 14.3 s with the
             # default 128 MB (it is held only while rebuilding).
-            writer = ix.writer(procs=procs, multisegment=procs > 1, limitmb=REBUILD_MB, timeout=60.0)
+            # _lk=False: we hold the write lock already (the sub-writers never take it).
+            writer = ix.writer(procs=procs, multisegment=procs > 1, limitmb=REBUILD_MB, _lk=False,
+                               subargs={"limitmb": REBUILD_MB})
             count = 0
             try:
                 for doc in all_documents(session):
@@ -146,6 +157,7 @@ def rebuild(index: SearchIndex, engine: Engine, procs: int = 1,
         return count
     finally:
         index.clear_rebuilding()
+        lock.release()
 
 
 def optimize(index: SearchIndex) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -37,7 +37,14 @@ class WhooshEngine:
         sync.drain_after_commit(self.index, session)
 
     def search(self, session: Session, query: ReaderQuery, **choices) -> SearchPage:
-        return whoosh_search.search(self.index, session, query, **choices)
+        page = whoosh_search.search(self.index, session, query, **choices)
+        if page.unavailable:
+            # The index went while serving (its folder deleted, its files damaged): the
+            # start-up check again, which rebuilds in the background (or here, in tests).
+            startup.ensure_index(current_app._get_current_object(), self.index)
+            if self.index.usable():
+                page = whoosh_search.search(self.index, session, query, **choices)
+        return page
 
     def similar_answered(self, session: Session, question_id: int, excluded: set[int], wanted: int) -> list[int]:
         question = session.scalar(select(Question).where(Question.id == question_id))
