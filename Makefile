@@ -18,8 +18,12 @@ run: setup migrate demo
 
 # Production-like: gunicorn with several workers, a secret kept under instance/.
 serve: setup migrate demo instance/secret_key
+	@# The workers share their rate limits in Redis: one must answer (started here if need be).
+	REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:6379/0}"; \
+	$(BIN)/python -m webapp.operations.ratelimits "$$REDIS_URL" && \
 	PLUMB_ENV=production SECRET_KEY="$$(cat instance/secret_key)" SITE_URL="$${SITE_URL:-http://127.0.0.1:$(PORT)}" \
-	  $(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) 'webapp:create_app()'
+	  REDIS_URL="$$REDIS_URL" WORKERS=$(WORKERS) BIND=127.0.0.1:$(PORT) \
+	  $(BIN)/gunicorn --config gunicorn.conf.py 'webapp:create_app()'
 
 setup: $(VENV)/.installed $(VENDOR)/.installed
 

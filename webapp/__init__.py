@@ -34,6 +34,9 @@ def create_app(overrides: dict | None = None) -> Flask:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     Path(app.instance_path).mkdir(exist_ok=True)
+    from webapp.operations import instrument
+
+    instrument.register(app)  # first: request ids, log lines and metrics around every other hook
     _extensions(app)
     _blueprints(app)
     _templates(app)

@@ -50,7 +50,6 @@ def from_environment() -> dict:
         # How long a write waits for a lock (SQLite's busy timeout; PostgreSQL's lock_timeout
         # for pledges) before the request is answered 503 "busy, try again".
         "DATABASE_LOCK_TIMEOUT_MS": int(os.environ.get("DATABASE_LOCK_TIMEOUT_MS", "5000")),
-
         # Past this many matches a search counts a sample and says "about N".
         "SEARCH_COUNT_CAP": int(os.environ.get("SEARCH_COUNT_CAP", "5000")),
         "SEARCH_INDEX_DIR": os.environ.get("SEARCH_INDEX_DIR", str(ROOT / "search_index")),
@@ -78,7 +77,16 @@ def from_environment() -> dict:
         "REMEMBER_COOKIE_SECURE": production,
         "REMEMBER_DAYS": 30,
         "WTF_CSRF_TIME_LIMIT": None,
-        "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL", "memory://"),
+        # Shared by every worker and server (Redis) or per process (memory://, one worker only:
+        # gunicorn.conf.py refuses it in production with more than one).
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL")
+        or "memory://",
+        # Request log lines and app logs: json | text (default: json in production).
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT") or ("json" if production else "text"),
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
+        # /metrics answers these addresses/networks (comma-separated), or a bearer token.
+        "METRICS_ALLOW": os.environ.get("METRICS_ALLOW", "127.0.0.1,::1"),
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
         "RATELIMIT_HEADERS_ENABLED": True,
         # Logging in (docs/accounts.md): every attempt counts per address; wrong passwords
         # count per account and address; past LOGIN_FREE_FAILURES wrong passwords for an

@@ -6,6 +6,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 
 from webapp.extensions import db
+from webapp.operations.logs import request_id
 from webapp.rendering import render
 
 TITLES = {
@@ -25,7 +26,9 @@ def error_page(error: HTTPException):
     code = error.code or 500
     title = TITLES.get(code, error.name)
     message = error.description if code != 500 else "We have been told about it. Please try again in a moment."
-    body = render("site/error.html", error_title=title, message=message, code=code)
+    # On our own failures, the reference that finds this request's log lines.
+    reference = request_id() if code >= 500 else None
+    body = render("site/error.html", error_title=title, message=message, code=code, reference=reference)
     # Keep what the error says in headers (Allow on 405, Retry-After on 429), not its body type.
     headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
     return body, code, headers
