@@ -5,7 +5,9 @@ import json
 import re
 import socket
 import sqlite3
+import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
@@ -17,6 +19,7 @@ from sqlalchemy.engine import make_url
 
 from tests.conftest import HTMX, PASSWORD, csrf_token, drop, make_app, make_campaign, make_user
 from tests.servers import gunicorn
+from tests.test_pledge_concurrency import Reader
 from tests.pages import text_of
 from tests.test_support import counters, form_of, pledge_rows, post_pledge, sign_in
 from webapp.extensions import db
@@ -241,3 +244,37 @@ def test_a_post_from_this_site_or_saying_nothing_goes_on_to_the_token(app, clien
     form = {"email": "reader@example.org", "password": PASSWORD, "csrf_token": csrf_token(client, "/login")}
     assert client.post("/login", data=form, headers=claimed).status_code == 303
     assert client.get("/account").status_code == 200
+
+
+def test_health_answers_while_pledges_wait_for_a_held_write_lock(tmp_path):
+    """gunicorn as configured (gunicorn.conf.py): pledges waiting for the lock hold their
+    threads, not the whole worker, so /healthz still answers."""
+    app = make_app(tmp_path)
+    campaign_id = make_campaign(app)
+    readers = [f"reader{n}@example.org" for n in range(2)]
+    for email in readers:
+        make_user(app, email=email)
+    database = app.config["SQLALCHEMY_DATABASE_URI"]
+    with gunicorn(tmp_path, database, workers=1, DATABASE_LOCK_TIMEOUT_MS="20000") as server:
+        browsers = [Reader(server.url, email) for email in readers]
+        forms = []
+        for browser in browsers:
+            browser.log_in()
+            widget = browser.request("/support/widget", headers={"HX-Request": "true"}).body
+            key = re.search(r'name="key" value="([^"]+)"', widget).group(1)
+            forms.append({"amount": "1000", "frequency": "once", "key": key, "csrf_token": browser.csrf})
+        finished: list[str] = []
+        with ThreadPoolExecutor(len(browsers)) as pool:
+            with write_lock_held(app, campaign_id):
+                waiting = [pool.submit(lambda b=b, f=f: (b.pledge(f), finished.append("pledge")))
+                           for b, f in zip(browsers, forms, strict=True)]
+                time.sleep(0.5)  # the pledges have reached the lock
+                with urllib.request.urlopen(server.url + "/healthz", timeout=15) as health:
+                    assert health.status == 200
+                finished.append("health")
+            # The lock is released: the waiting pledges go through.
+        answers = [future.result()[0] for future in waiting]
+        assert finished[0] == "health", finished  # it answered while the pledges still waited
+        assert [answer.status for answer in answers] == [200, 200], server.output()[-3000:]
+    assert counters(app) == (2, 2000)
+    drop(app)
