@@ -17,6 +17,7 @@ from flask import request
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from webapp import create_app
 from tests.conftest import HTMX, PASSWORD, csrf_token, drop, make_app, make_campaign, make_user
 from tests.servers import gunicorn
 from tests.test_pledge_concurrency import Reader
@@ -278,3 +279,26 @@ def test_health_answers_while_pledges_wait_for_a_held_write_lock(tmp_path):
         assert [answer.status for answer in answers] == [200, 200], server.output()[-3000:]
     assert counters(app) == (2, 2000)
     drop(app)
+
+
+def test_with_the_rate_limit_storage_gone_reading_logging_in_and_pledging_go_on(tmp_path):
+    """Redis down: limits open (and say so once in the log) rather than every limited request failing."""
+    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "SITE_URL": SITE,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'plumb.db'}",
+                      "SEARCH_INDEX_DIR": str(tmp_path / "search_index"), "SEARCH_REBUILD_IN_BACKGROUND": False,
+                      "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0"})  # nothing listens on port 1
+    with app.app_context():
+        db.create_all()
+    try:
+        make_user(app)
+        make_campaign(app)
+        client = app.test_client()
+        assert client.get("/").status_code == 200
+        wrong = {"email": "reader@example.org", "password": "not it", "csrf_token": csrf_token(client, "/login")}
+        assert client.post("/login", data=wrong).status_code == 401
+        right = {**wrong, "password": PASSWORD}
+        assert client.post("/login", data=right).status_code == 303
+        assert post_pledge(client).status_code == 200
+        assert counters(app) == (1, 1000)
+    finally:
+        drop(app)

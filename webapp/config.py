@@ -88,6 +88,9 @@ def from_environment() -> dict:
         "METRICS_ALLOW": os.environ.get("METRICS_ALLOW", "127.0.0.1,::1"),
         "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Redis down: limits are not applied (and it is logged) rather than every limited
+        # request failing; reading and writing go on, and counting skips (webapp/counting.py).
+        "RATELIMIT_SWALLOW_ERRORS": True,
         # Logging in (docs/accounts.md): every attempt counts per address; wrong passwords
         # count per account and address; past LOGIN_FREE_FAILURES wrong passwords for an
         # account (from anywhere), addresses that failed wait LOGIN_DELAY_SECONDS, doubling

@@ -15,6 +15,7 @@ worker and app server sees the same counts. An attempt that is made to wait is r
 before its password is checked: 429 with Retry-After."""
 from __future__ import annotations
 
+import logging
 import math
 import time
 from functools import wraps
@@ -26,6 +27,8 @@ from werkzeug.exceptions import TooManyRequests
 
 from webapp.accounts.service import normalized_email
 from webapp.extensions import limiter
+
+log = logging.getLogger(__name__)
 
 # Answers that mean "wrong password": a failed login (401), a wrong current password on
 # the account page (422). A refused attempt (429) was never checked and counts nothing.
@@ -135,13 +138,13 @@ def _password_attempts(account_of):
             if request.method != "POST":
                 return view(*args, **kwargs)
             account, address = account_of(), _address()
-            if wait := wait_seconds(account, address):
+            if wait := _unless_storage_fails(wait_seconds, account, address, otherwise=0):
                 raise TooManyRequests(description=wait_message(wait), retry_after=wait)
             response = make_response(view(*args, **kwargs))
             if response.status_code in FAILED:
-                record_failure(account, address)
+                _unless_storage_fails(record_failure, account, address)
             elif response.status_code < 400:
-                record_success(account, address)
+                _unless_storage_fails(record_success, account, address)
             return response
 
         return guarded
@@ -171,5 +174,26 @@ def register(view):
 
 def may_mail(recipient: str) -> bool:
     """Whether one more message may go to `recipient` now (and count it if so)."""
-    return all(limiter.limiter.hit(item, _prefix(), "mail", normalized_email(recipient)[:254])
-               for item in parse_many(current_app.config["MAIL_LIMIT_RECIPIENT"]))
+    return _unless_storage_fails(
+        lambda: all(limiter.limiter.hit(item, _prefix(), "mail", normalized_email(recipient)[:254])
+                    for item in parse_many(current_app.config["MAIL_LIMIT_RECIPIENT"])), otherwise=True)
+
+
+_storage_failing = False  # in this process: logged once until the storage answers again
+
+
+def _unless_storage_fails(action, *args, otherwise=None):
+    """`action`, or `otherwise` when the limiter's storage (Redis) does not answer.
+
+    The limits open rather than every login failing, as Flask-Limiter's own do
+    (RATELIMIT_SWALLOW_ERRORS): a Redis outage must not lock everyone out."""
+    global _storage_failing
+    try:
+        result = action(*args)
+    except Exception as error:  # the storage's own errors (redis.ConnectionError, timeouts, ...)
+        if not _storage_failing:
+            _storage_failing = True
+            log.error("login limits cannot reach their storage; not applied until it answers: %s", error)
+        return otherwise
+    _storage_failing = False
+    return result
