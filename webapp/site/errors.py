@@ -19,6 +19,7 @@ TITLES = {
     413: "That request is too large",
     429: "Too many requests",
     500: "Something went wrong on our side",
+    503: "Busy for a moment",
 }
 
 
