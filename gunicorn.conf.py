@@ -20,8 +20,8 @@ bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WORKERS", "2"))
 # Threads, so that a request waiting (for the database's write lock, for a slow disk) holds
 # one thread and not its whole worker: /healthz and readers still get answers meanwhile.
-worker_class = "gthread"
 threads = int(os.environ.get("THREADS", "4"))
+worker_class = "gthread" if threads > 1 else "sync"  # THREADS=1: one request per worker at a time
 # The app logs one line per request itself (webapp/operations/logs.py): no second one.
 accesslog = None
 errorlog = "-"

@@ -348,7 +348,9 @@ def _pids(server, path: str) -> set[int]:
 
 
 def test_the_request_counter_adds_up_every_gunicorn_worker(demo, tmp_path):
-    with gunicorn(tmp_path, demo.config["SQLALCHEMY_DATABASE_URI"], workers=2, LOG_FORMAT="json") as server:
+    # THREADS=1: a held request holds its whole worker, so the others go to the other one.
+    with gunicorn(tmp_path, demo.config["SQLALCHEMY_DATABASE_URI"], workers=2, LOG_FORMAT="json",
+                  THREADS="1") as server:
         host = "%s:%d" % _address(server)
         with held_by_one_worker(server, _get("/about", host)) as finish:
             for _ in range(3):  # answered by the other worker
@@ -365,7 +367,7 @@ def _limited_across_two_workers(demo, tmp_path, storage: str) -> tuple[list[int]
     """Five pledge attempts through one worker, then a sixth through the other (a
     5-per-minute limit per address): the statuses of the five, and the sixth's."""
     with gunicorn(tmp_path, demo.config["SQLALCHEMY_DATABASE_URI"], workers=2, LOG_FORMAT="json",
-                  PLEDGE_LIMIT="5 per minute", RATELIMIT_STORAGE_URI=storage) as server:
+                  PLEDGE_LIMIT="5 per minute", RATELIMIT_STORAGE_URI=storage, THREADS="1") as server:
         browser = Browser(server)
         with held_by_one_worker(server, browser.pledge_request()) as sixth:
             first_five = [browser.pledge() for _ in range(5)]

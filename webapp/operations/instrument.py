@@ -10,6 +10,7 @@ import time
 
 from flask import Flask, Response, request
 
+from webapp import request_ids
 from webapp.operations import logs, metrics, ratelimits
 
 STARTED = "plumb.started"
@@ -29,7 +30,7 @@ def _finish(response: Response) -> Response:
     # Each on its own: a metric or a log line that fails must not take the others down,
     # and never the response.
     try:
-        response.headers[logs.HEADER] = logs.request_id()
+        response.headers[request_ids.HEADER] = request_ids.request_id()
     except Exception:
         pass
     try:

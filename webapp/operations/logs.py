@@ -1,4 +1,5 @@
-"""Request ids and one log line per request: JSON in production, a readable line in development.
+"""One log line per request, with its id (webapp/request_ids.py): JSON in production, a
+readable line in development.
 
 Every line the app logs (its `webapp.*` loggers all end at `app.logger`) goes through one
 handler that adds the request's id, so the reference a reader quotes from an error page
@@ -8,39 +9,22 @@ A failure to log is dropped: logging never breaks a request."""
 from __future__ import annotations
 
 import logging
-import re
 import sys
-import uuid
 from urllib.parse import quote
 
-from flask import Flask, Response, g, has_request_context, request, session
+from flask import Flask, Response, g, request, session
 from flask.logging import default_handler
 from flask_login import AnonymousUserMixin
 from pythonjsonlogger.json import JsonFormatter
 
-HEADER = "X-Request-ID"
-ENVIRON_KEY = "plumb.request_id"
-# An id from a proxy in front is kept if it is short and plain (it ends up in headers and logs).
-SANE_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
+from webapp.request_ids import request_id
+
 PATH_CHARS = 300  # a longer path is cut: an attacker's megabyte URL is not worth storing
 QUERY_KEYS = 20
 # Kept as they are in a logged path; anything else is %-escaped, so a line stays one line.
 PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 requests_log = logging.getLogger("webapp.requests")
-
-
-def request_id() -> str | None:
-    """This request's id: the incoming X-Request-ID if it looks sane, else a new one."""
-    if not has_request_context():
-        return None
-    # Kept in the WSGI environ, not `g`: code that pushes an app context of its own inside
-    # the request (a search index rebuild) gets a new `g`, but logs for the same request.
-    environ = request.environ
-    if ENVIRON_KEY not in environ:
-        incoming = request.headers.get(HEADER, "")
-        environ[ENVIRON_KEY] = incoming if SANE_ID.fullmatch(incoming) else uuid.uuid4().hex
-    return environ[ENVIRON_KEY]
 
 
 def loggable_path() -> str:

@@ -6,7 +6,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 
 from webapp.extensions import db
-from webapp.operations.logs import request_id
+from webapp.request_ids import request_id
 from webapp.rendering import render
 
 TITLES = {
