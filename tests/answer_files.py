@@ -1,4 +1,4 @@
-"""Writing small answer files for tests, in the format of shared/content-format.md."""
+"""Writing small answer files for tests, in the format of docs/content-format.md."""
 from __future__ import annotations
 
 from pathlib import Path

@@ -191,7 +191,7 @@ class _Writer:
 
 
 def import_folder(session: Session, folder: Path, progress: Progress | None = None) -> ImportReport:
-    """Import every answer file in `folder`; see shared/content-format.md."""
+    """Import every answer file in `folder`; see docs/content-format.md."""
     report = ImportReport()
     batch = _Batch(session, report)
     tick = progress or (lambda name: None)

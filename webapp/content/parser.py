@@ -1,4 +1,4 @@
-"""Reads one answer file (the format in shared/content-format.md) into plain values.
+"""Reads one answer file (the format in docs/content-format.md) into plain values.
 
 Every rule broken raises ContentError with the line it is on, so a rejected file
 can be reported as `name.md:14: citation [7] but only 5 sources`.
