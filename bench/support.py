@@ -52,7 +52,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from webapp import create_app  # noqa: E402
 from webapp.accounts import service  # noqa: E402
-from webapp.answers.models import utcnow  # noqa: E402
+from webapp.clock import utcnow  # noqa: E402
 from webapp.extensions import db  # noqa: E402
 from webapp.support.models import Campaign, Pledge  # noqa: E402
 

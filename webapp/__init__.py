@@ -1,7 +1,6 @@
 """Plumb: researched answers with their sources."""
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 from flask import Flask
@@ -103,4 +102,4 @@ def _templates(app: Flask) -> None:
     from webapp.templating import register
 
     register(app)
-    app.jinja_env.globals.update(site_name=app.config["SITE_NAME"], this_year=dt.date.today().year)
+    app.jinja_env.globals.update(site_name=app.config["SITE_NAME"])

@@ -15,14 +15,21 @@ from webapp.content import synth
 from webapp.extensions import db
 
 from webapp.accounts.cli import accounts_cli
-from webapp.content.cli import content_cli
-from webapp.graph.cli import graph_cli
+from webapp.content.cli import content_cli, imported
+from webapp.graph.cli import graph_cli, refresh_with_progress
 from webapp.operations.backups import backup_command, restore_command
 from webapp.search.cli import search_cli
 from webapp.support.cli import support_cli
 
 
 demo_cli = AppGroup("demo", help="Demo and benchmark data.")
+
+
+@imported.connect
+def _suggest_again(_report, **_) -> None:
+    """New text changes which questions are alike: every answer's suggested related
+    questions may move after an import."""
+    refresh_with_progress()
 
 
 @demo_cli.command("synth")

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from werkzeug.routing import BaseConverter
 
-from webapp.content.naming import SLUG_MAX
+from webapp.content.naming import SLUG_PATTERN
 
 
 class SlugConverter(BaseConverter):
     # Anything else (NUL bytes, dots, 5,000 characters) is a 404 from the router.
-    regex = rf"[a-z0-9-]{{1,{SLUG_MAX}}}"
+    regex = SLUG_PATTERN

@@ -7,7 +7,7 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, DateTime, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.answers.models import utcnow
+from webapp.clock import utcnow
 from webapp.extensions import db
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from webapp.accounts import passwords
 from webapp.accounts.models import User
-from webapp.answers.models import utcnow
+from webapp.clock import utcnow
 
 # Other features forget what they keep about a deleted account (support anonymises pledges).
 account_deleted = Namespace().signal("account-deleted")

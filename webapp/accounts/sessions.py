@@ -14,14 +14,20 @@ from webapp.accounts.models import User
 from webapp.extensions import db
 from webapp.rendering import wants_fragment
 
-# What survives logging in: the reader's path and a pledge waiting for the login. The
-# CSRF token does not (a token planted before the login must not work after it): forms
-# already on the page keep working through csrf_tokens.start_grace.
-KEPT = ("trail", "pledge_draft")
+# What survives logging in and out, named by the features that keep it (the reader's
+# path, a pledge waiting for the login: keep_over_login). The CSRF token does not (a
+# token planted before the login must not work after it): forms already on the page
+# keep working through csrf_tokens.start_grace.
+_kept: set[str] = set()
+
+
+def keep_over_login(*keys: str) -> None:
+    """Session entries that a new session (at login and logout) starts with."""
+    _kept.update(keys)
 
 
 def _renew() -> None:
-    kept = {k: session[k] for k in KEPT if k in session}
+    kept = {k: session[k] for k in _kept if k in session}
     previous_token = csrf_tokens.current_value()
     session.clear()
     session.update(kept)

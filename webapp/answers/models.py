@@ -16,16 +16,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from webapp.clock import utcnow
 from webapp.extensions import db
 
 ANSWERED = "answered"
 UNANSWERED = "unanswered"
 CURATED = "curated"  # a related link written in a content file
 SUGGESTED = "suggested"  # computed from the text to fill "Want to dive deeper?"
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 class Category(db.Model):

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, current_app, request, url_for
 
 from webapp.answers import metadata, service
 from webapp.content.markdown import to_html
+from webapp.content.naming import SLUG_PATTERN
 from webapp.extensions import db
 from webapp.graph import requests, signals, trail
 from webapp.graph.readers import reader_key
@@ -27,7 +28,7 @@ def _absolute(endpoint: str, **values) -> str:
     return url_for(endpoint, _external=True, **values)
 
 
-_REFERRER_PATH = re.compile(r"^/q/([a-z0-9-]{1,80})$")
+_REFERRER_PATH = re.compile(rf"^/q/({SLUG_PATTERN})$")
 
 
 def _count_visit(question) -> None:

@@ -5,14 +5,17 @@ import sys
 from pathlib import Path
 
 import click
+from blinker import Namespace
 from flask.cli import AppGroup
 
 from webapp.content.exporter import export_folder, exportable_count
 from webapp.content.importer import answer_files, import_folder
 from webapp.extensions import db
-from webapp.graph.cli import refresh_with_progress
 
 content_cli = AppGroup("content", help="Import and export answer files (Markdown).")
+# Sent after an import that created or changed questions (with its report): what other
+# features redo then is wired in webapp/cli.py, so content never imports them.
+imported = Namespace().signal("content-imported")
 
 
 def _folder(path: str) -> Path:
@@ -34,8 +37,7 @@ def import_command(directory: str) -> None:
         click.echo(f"rejected {message}", err=True)
     click.echo(report.summary())
     if report.created or report.updated:
-        # New text changes which questions are alike, so every answer's suggestions may move.
-        refresh_with_progress()
+        imported.send(report)
     if report.rejected:
         sys.exit(1)
 

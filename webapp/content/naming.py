@@ -4,8 +4,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-SLUG_RE = re.compile(r"^[a-z0-9-]{1,80}\Z")  # \Z: "$" would let a final newline through
 SLUG_MAX = 80
+SLUG_PATTERN = rf"[a-z0-9-]{{1,{SLUG_MAX}}}"  # the URL converter and referrer checks use it too
+SLUG_RE = re.compile(rf"^{SLUG_PATTERN}\Z")  # \Z: "$" would let a final newline through
 _END_PUNCTUATION = ".?!…;:,"
 
 

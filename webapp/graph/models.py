@@ -6,7 +6,7 @@ import datetime as dt
 from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.answers.models import utcnow
+from webapp.clock import utcnow
 from webapp.extensions import db
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from webapp.answers import service as answers
 from webapp.answers.models import Category
 from webapp.content.naming import SLUG_RE
-from webapp.editors import require_editor
+from webapp.editors import editor_required
 from webapp.extensions import db, limiter
 from webapp.graph import explorer, network, requests, signals, trail
 from webapp.graph.readers import reader_key
@@ -93,8 +93,8 @@ def explore_index():
 
 
 @bp.get("/explore/orphans")
+@editor_required
 def explore_orphans():
-    require_editor()
     net = network.network(db.session)
     return render("graph/orphans.html", orphans=_questions(net, network.orphans(net)))
 

@@ -5,23 +5,26 @@ from flask import session
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from webapp.accounts.sessions import keep_over_login
 from webapp.answers.models import Question
 
 LENGTH = 10
+KEY = "trail"
+keep_over_login(KEY)  # logging in in the middle of a visit does not lose the path
 
 
 def visit(slug: str) -> None:
-    trail = [s for s in session.get("trail", []) if s != slug]
-    session["trail"] = (trail + [slug])[-LENGTH:]
+    trail = [s for s in session.get(KEY, []) if s != slug]
+    session[KEY] = (trail + [slug])[-LENGTH:]
 
 
 def clear() -> None:
-    session.pop("trail", None)
+    session.pop(KEY, None)
 
 
 def questions(db_session: Session) -> list[Question]:
     """The trail's questions, oldest first (ones deleted since are skipped)."""
-    slugs = session.get("trail", [])
+    slugs = session.get(KEY, [])
     if not slugs:
         return []
     found = {q.slug: q for q in db_session.scalars(select(Question).where(Question.slug.in_(slugs)))}

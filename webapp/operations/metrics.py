@@ -27,7 +27,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from webapp.answers.models import utcnow
+from webapp.clock import utcnow
 from webapp.extensions import db
 from webapp.search.engine import engine_name
 from webapp.search.models import SearchOutbox

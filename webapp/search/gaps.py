@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from webapp import counting
-from webapp.answers.models import utcnow
+from webapp.clock import utcnow
 from webapp.search.models import SearchGap
 from webapp.search.query import ReaderQuery
 

@@ -6,7 +6,7 @@ import datetime as dt
 from sqlalchemy import BigInteger, DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.answers.models import utcnow
+from webapp.clock import utcnow
 from webapp.extensions import db
 from webapp.search.postgres import schema as _postgres_tables  # noqa: F401  (created with the models)
 

@@ -9,7 +9,7 @@ from limits import parse
 from webapp import counting
 from webapp.answers import service as answers
 from webapp.content.naming import SLUG_RE
-from webapp.editors import require_editor
+from webapp.editors import editor_required
 from webapp.extensions import db
 from webapp.pagination import page_number
 from webapp.rendering import render, wants_fragment
@@ -96,7 +96,7 @@ def counts():
 
 
 @bp.get("/search/gaps")
+@editor_required
 def search_gaps():
-    require_editor()
     min_readers = current_app.config["GAP_MIN_READERS"]
     return render("search/gaps.html", gaps=gaps.top(db.session, min_readers=min_readers), min_readers=min_readers)

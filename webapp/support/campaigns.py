@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webapp.answers.models import utcnow
+from webapp.clock import utcnow
 from webapp.support.models import AMOUNT, Campaign
 from webapp.support.money import format_money
 

@@ -5,9 +5,9 @@ import datetime as dt
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from webapp.answers.models import utcnow
+from webapp.clock import utcnow
 from webapp.content.naming import SLUG_RE
 from webapp.extensions import db
 from webapp.support import campaigns, pledges
@@ -160,7 +160,7 @@ def check() -> None:
         click.echo(f"{drift.campaign}: {drift.counter} is {drift.stored}, the pledges say {drift.from_rows}")
     if drifts:
         raise SystemExit(1)
-    total = db.session.query(Campaign).count()
+    total = db.session.scalar(select(func.count()).select_from(Campaign)) or 0
     click.echo(f"all counters agree with the pledges ({total} campaign{'s' if total != 1 else ''})")
 
 

@@ -6,8 +6,9 @@ import datetime as dt
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.answers.models import utcnow
+from webapp.clock import utcnow
 from webapp.extensions import db
+from webapp.support.money import MAX_CENTS, MIN_CENTS
 
 SUPPORTERS, AMOUNT = "supporters", "amount"
 ONCE, MONTHLY = "once", "monthly"
@@ -48,7 +49,7 @@ class Pledge(db.Model):
 
     __tablename__ = "pledge"
     __table_args__ = (
-        CheckConstraint("amount_cents between 100 and 1000000", name="amount_range"),
+        CheckConstraint(f"amount_cents between {MIN_CENTS} and {MAX_CENTS}", name="amount_range"),
         CheckConstraint("frequency in ('once', 'monthly')", name="frequency"),
         CheckConstraint("status in ('active', 'cancelled')", name="status"),
         Index("ix_pledge_wall", "campaign_id", "status", "created_at"),

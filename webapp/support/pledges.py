@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from webapp.accounts.service import account_deleted
-from webapp.answers.models import utcnow
+from webapp.clock import utcnow
 from webapp.database import write_transaction
 from webapp.support import campaigns, providers
 from webapp.support.choices import KEY_RE, Choice

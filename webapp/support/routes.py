@@ -10,7 +10,7 @@ from sqlalchemy.exc import OperationalError
 
 from webapp.accounts import confirmation, limits, mail, service as accounts, sessions
 from webapp.accounts.forms import LoginForm, RegisterForm
-from webapp.answers.models import utcnow
+from webapp.clock import utcnow
 from webapp.extensions import db, limiter
 from webapp.pagination import page_number
 from webapp.redirects import same_site_referrer

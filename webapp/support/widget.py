@@ -7,6 +7,7 @@ from flask import current_app, request, session, url_for
 from flask_login import current_user
 
 from webapp.accounts.forms import LoginForm, RegisterForm
+from webapp.accounts.sessions import keep_over_login
 from webapp.extensions import db
 from webapp.support import campaigns, choices, pledges
 from webapp.support.choices import Choice
@@ -15,6 +16,7 @@ ASK, SMALL, LOGIN, REGISTER, THANKS = "ask", "small", "login", "register", "than
 DISMISS_COOKIE = "plumb_support"
 DISMISS_DAYS = 7
 DRAFT = "pledge_draft"
+keep_over_login(DRAFT)  # the pledge a reader chose waits for their login
 
 
 def dismissed() -> bool:
