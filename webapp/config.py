@@ -114,7 +114,11 @@ def from_environment() -> dict:
         # How often an open page asks whether the supporter count moved (a 304 if not).
         "SUPPORT_POLL_SECONDS": int(os.environ.get("SUPPORT_POLL_SECONDS", "15")),
         "PLEDGE_LIMIT": os.environ.get("PLEDGE_LIMIT", "20 per minute;200 per day"),
-        "PAGE_SIZE": 10,
+        # Items per page: answers on category and search pages, questions on /requests,
+        # names on the supporter wall.
+        "PAGE_SIZE": int(os.environ.get("PAGE_SIZE", "10")),
+        "REQUESTS_PAGE_SIZE": int(os.environ.get("REQUESTS_PAGE_SIZE", "20")),
+        "WALL_PAGE_SIZE": int(os.environ.get("WALL_PAGE_SIZE", "20")),
         "ANSWER_REQUEST_LIMIT": os.environ.get("ANSWER_REQUEST_LIMIT", "10 per minute;100 per day"),
         # Counting readers (webapp/counting.py): one address's counts of one action (a view
         # of one answer, one gap), past the once-per-reader-per-day memory.

@@ -1,7 +1,12 @@
-"""Reading a `?page=` argument: a clear 400 for anything but a positive whole number."""
+"""Lists in pages: reading `?page=`, one `Page` for every pager, and cutting a query into pages."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from flask import abort, request
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
 
 MAX_PAGE = 100_000
 
@@ -11,3 +16,55 @@ def page_number() -> int:
     if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
         abort(400, description="The page number must be a whole number from 1 upwards.")
     return int(raw)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list and where it sits among the others (templates/_pager.html).
+
+    A list that was not counted (`total` None: search shows its hits before it counts
+    them) knows only whether another page follows, from one item more than it shows."""
+
+    items: list
+    number: int  # from 1
+    size: int
+    total: int | None = None
+    more: bool = False  # read only when `total` is None
+    approximate: bool = False  # the total is an estimate
+
+    @property
+    def count(self) -> int | None:
+        """How many pages there are, if the list was counted."""
+        return None if self.total is None else max(1, -(-self.total // self.size))
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * self.size
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.more if self.count is None else self.number < self.count
+
+
+def page_of(total: int, number: int, size: int, fetch: Callable[[int, int], list]) -> Page | None:
+    """Page `number` of a list of `total` items, which `fetch(limit, offset)` reads; None
+    past the last page. The first page always exists, empty or not."""
+    if number > 1 and (number - 1) * size >= total:
+        return None
+    return Page(list(fetch(size, (number - 1) * size)), number, size, total)
+
+
+def paginate(session: Session, statement: Select, number: int, size: int) -> Page | None:
+    """Page `number` of what `statement` selects in its order, counted; None past the last
+    page. A statement of one column or entity gives its values, others their rows."""
+    total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+
+    def fetch(limit: int, offset: int) -> list:
+        rows = session.execute(statement.limit(limit).offset(offset))
+        return list(rows.scalars() if len(statement.column_descriptions) == 1 else rows)
+
+    return page_of(total, number, size, fetch)

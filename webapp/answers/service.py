@@ -2,30 +2,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
-from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from webapp.answers.models import ANSWERED, Category, Question, RelatedLink, Section
 from webapp.content.markdown import SourceRef
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list
-    number: int
-    count: int
-    total: int
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.count
+from webapp.pagination import Page, paginate
 
 
 def question_by_slug(session: Session, slug: str) -> Question | None:
@@ -117,14 +100,6 @@ def category_by_slug(session: Session, slug: str) -> Category | None:
 
 def category_page(session: Session, category: Category, number: int, size: int) -> Page | None:
     """Answered questions of a category, newest checked first; None past the last page."""
-    where = (Question.category_id == category.id, Question.status == ANSWERED)
-    total = session.scalar(select(func.count()).select_from(Question).where(*where)) or 0
-    count = max(1, math.ceil(total / size))
-    if number > count:
-        return None
-    items = session.scalars(
-        select(Question).where(*where)
-        .order_by(Question.checked_on.desc(), Question.text)
-        .offset((number - 1) * size).limit(size)
-    ).all()
-    return Page(list(items), number, count, total)
+    answered = (select(Question).where(Question.category_id == category.id, Question.status == ANSWERED)
+                .order_by(Question.checked_on.desc(), Question.text))
+    return paginate(session, answered, number, size)

@@ -1,6 +1,8 @@
 """Asking for an answer, and the list of the most-requested questions."""
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, abort, current_app, redirect, request, url_for
 from sqlalchemy import select
 
@@ -11,13 +13,12 @@ from webapp.editors import editor_required
 from webapp.extensions import db, limiter
 from webapp.graph import explorer, network, requests, signals, trail
 from webapp.graph.readers import reader_key
-from webapp.pagination import page_number
+from webapp.pagination import page_number, page_of
 from webapp.rendering import render, wants_fragment
 from webapp.redirects import same_site_referrer
 from webapp.search import service as search_service
 
 bp = Blueprint("graph", __name__)
-REQUESTS_PAGE = 20
 
 
 @bp.post("/q/<slug:slug>/request")
@@ -40,13 +41,11 @@ def request_answer(slug: str):
 
 @bp.get("/requests")
 def most_requested():
-    number = page_number()
-    total = requests.requested_count(db.session)
-    pages = max(1, -(-total // REQUESTS_PAGE))
-    if number > pages:
+    page = page_of(requests.requested_count(db.session), page_number(), current_app.config["REQUESTS_PAGE_SIZE"],
+                   partial(requests.most_requested, db.session))
+    if page is None:
         abort(404, description="That page is past the end of the list.")
-    rows = requests.most_requested(db.session, REQUESTS_PAGE, (number - 1) * REQUESTS_PAGE)
-    return render("graph/requests.html", block="request_list", rows=rows, number=number, pages=pages, total=total)
+    return render("graph/requests.html", block="request_list", page=page)
 
 
 def _hops() -> int:

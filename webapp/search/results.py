@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from flask import current_app
 from markupsafe import Markup
 
+from webapp.pagination import Page
 from webapp.search.query import ReaderQuery
 
-PAGE_SIZE = 10
 # Past this many matches a search counts a sample and says "about N": counting every
 # match of a common word costs more than ranking the ten best (docs/search.md).
 COUNT_CAP = 5000  # the default of the SEARCH_COUNT_CAP setting
@@ -20,6 +20,10 @@ MIN_CORRECTABLE = 3  # shorter words are too ambiguous to correct
 
 def count_cap() -> int:
     return current_app.config.get("SEARCH_COUNT_CAP", COUNT_CAP)
+
+
+def page_size() -> int:
+    return current_app.config["PAGE_SIZE"]
 
 
 @dataclass
@@ -50,7 +54,7 @@ class SearchPage:
     hits: list[Hit] = field(default_factory=list)
     total: int = 0
     page: int = 1
-    page_count: int = 1
+    size: int = field(default_factory=page_size)
     categories: list[Facet] = field(default_factory=list)
     statuses: list[Facet] = field(default_factory=list)
     suggestion: str | None = None
@@ -63,22 +67,30 @@ class SearchPage:
 
     def count(self, total: int) -> None:
         self.total = total
-        self.page_count = max(1, -(-total // PAGE_SIZE))
         self.counted = True
-        self.more = self.page < self.page_count
+        self.more = self.paging.has_next
 
     def take(self, window: list, make) -> None:
-        """The page's hits from up to PAGE_SIZE + 1 candidates (one more tells whether a
+        """The page's hits from up to `size` + 1 candidates (one more tells whether a
         next page exists when the page is not counted)."""
-        self.hits = [make(item) for item in window[:PAGE_SIZE]]
+        self.hits = [make(item) for item in window[: self.size]]
         if not self.counted:
-            self.more = len(window) > PAGE_SIZE
+            self.more = len(window) > self.size
             if self.page == 1 and not window:
                 self.count(0)  # nothing at all: that is a count too
 
     @property
+    def paging(self) -> Page:
+        """These hits as a page among the others, for the pager."""
+        return Page(self.hits, self.page, self.size, self.total if self.counted else None, self.more, self.approximate)
+
+    @property
+    def page_count(self) -> int | None:
+        return self.paging.count
+
+    @property
     def offset(self) -> int:
-        return (self.page - 1) * PAGE_SIZE
+        return self.paging.offset
 
 
 def about(value: float) -> int:

@@ -12,7 +12,7 @@ from webapp.answers.models import Category
 from webapp.search import highlight
 from webapp.search.index import IndexUnavailable, SearchIndex
 from webapp.search.query import WORD, ReaderQuery
-from webapp.search.results import MIN_CORRECTABLE, PAGE_SIZE, Hit, SearchPage, Tally, count_cap
+from webapp.search.results import MIN_CORRECTABLE, Hit, SearchPage, Tally, count_cap
 from webapp.search.schema import TEXT_FIELDS
 
 KEY_TERMS = 12  # of a question's own words, for finding answers like it
@@ -176,7 +176,7 @@ def search(index: SearchIndex, session: Session, query: ReaderQuery, *, category
                 if not result.approximate:
                     exact = {n for n in matched if _chosen(searcher, n, category, status)}
             if hits and (exact is None or (exact and page <= result.page_count)):
-                window = PAGE_SIZE + (0 if result.counted else 1)
+                window = result.size + (0 if result.counted else 1)
                 allowed = exact if exact is not None else filters(query, category, status)
                 if newest:
                     found = list(searcher.search(whoosh_query, limit=result.offset + window, filter=allowed,

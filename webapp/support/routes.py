@@ -36,12 +36,12 @@ def _page(status: int = 200, **ctx):
     context = w.context(**ctx)
     campaign = context["campaign"]
     number = page_number()
-    entries, pages = wall.wall(db.session, campaign, number) if campaign else ([], 1)
-    if number > pages:
+    wall_page = wall.wall(db.session, campaign, number, current_app.config["WALL_PAGE_SIZE"]) if campaign else None
+    if wall_page is None and number > 1:  # past the wall's end, or no campaign and so no wall
         abort(404, description="That page is past the end of the supporter wall.")
     chart = wall.chart(db.session, campaign, utcnow().date()) if campaign else None
-    return render("support/page.html", block="wall" if request.args.get("page") else None, entries=entries,
-                  number=number, pages=pages, chart=chart, **context), status
+    return render("support/page.html", block="wall" if request.args.get("page") else None, wall_page=wall_page,
+                  chart=chart, **context), status
 
 
 @bp.get("")

@@ -7,22 +7,16 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from webapp.pagination import Page, paginate
 from webapp.support.models import ACTIVE, SUPPORTERS, Campaign, Pledge
 
-WALL_PAGE = 20
 
-
-def _on_wall(campaign: Campaign):
-    return (Pledge.campaign_id == campaign.id, Pledge.status == ACTIVE, Pledge.public_name.is_not(None))
-
-
-def wall(session: Session, campaign: Campaign, page: int) -> tuple[list[Pledge], int]:
-    """Public names and messages, newest first: one page, and the number of pages."""
-    total = session.scalar(select(func.count()).where(*_on_wall(campaign))) or 0
-    rows = session.scalars(select(Pledge).where(*_on_wall(campaign))
-                           .order_by(Pledge.created_at.desc(), Pledge.id.desc())
-                           .limit(WALL_PAGE).offset((page - 1) * WALL_PAGE)).all()
-    return list(rows), max(1, -(-total // WALL_PAGE))
+def wall(session: Session, campaign: Campaign, number: int, size: int) -> Page | None:
+    """Public names and messages, newest first; None past the last page."""
+    on_wall = (select(Pledge)
+               .where(Pledge.campaign_id == campaign.id, Pledge.status == ACTIVE, Pledge.public_name.is_not(None))
+               .order_by(Pledge.created_at.desc(), Pledge.id.desc()))
+    return paginate(session, on_wall, number, size)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from webapp.search.postgres.schema import CONFIG
 from webapp.search.query import STOP_WORDS, WORD, ReaderQuery
-from webapp.search.results import MIN_CORRECTABLE, PAGE_SIZE, Hit, SearchPage, Tally, count_cap
+from webapp.search.results import MIN_CORRECTABLE, Hit, SearchPage, Tally, count_cap
 
 START, STOP = "\x02", "\x03"
 SNIPPET = f"StartSel={START}, StopSel={STOP}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \""
@@ -134,7 +134,7 @@ def _search(session: Session, query: ReaderQuery, *, category: str | None = None
             filters.append(f"d.category = {sql.bind(category)}")
         if status:
             filters.append(f"d.status = {sql.bind(status)}")
-        window = PAGE_SIZE + (0 if counts else 1)
+        window = result.size + (0 if counts else 1)
         if sort == "newest" or not query.has_terms:
             rows = _rows(session, sql, match + filters, "d.checked_on DESC NULLS LAST, d.question_id", any_of,
                          window, result.offset)
