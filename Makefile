@@ -63,15 +63,20 @@ test-sqlite: setup
 
 # The same suite again against PostgreSQL, where one answers on 127.0.0.1:5432, with
 # the rate limits kept in Redis where one answers on 127.0.0.1:6379 (as in production).
+# tests/service_available.py exits 69 when nothing is there; any other failure is a
+# server that answers wrongly, and stops the run.
 test-postgres: setup
-	@if $(BIN)/python -m tests.service_available redis "$(REDIS_TEST_URL)"; then \
-	  echo "== rate limits in Redis ($(REDIS_TEST_URL))"; export TEST_REDIS_URL="$(REDIS_TEST_URL)"; \
-	else echo "== no Redis on 127.0.0.1:6379: rate limits in memory"; fi; \
-	if $(BIN)/python -m tests.service_available postgres "$(PG_TEST_URL)"; then \
+	@$(BIN)/python -m tests.service_available redis "$(REDIS_TEST_URL)"; found=$$?; \
+	if [ $$found = 0 ]; then echo "== rate limits in Redis ($(REDIS_TEST_URL))"; export TEST_REDIS_URL="$(REDIS_TEST_URL)"; \
+	elif [ $$found = 69 ]; then echo "== no Redis on 127.0.0.1:6379: rate limits in memory"; \
+	else echo "== Redis at $(REDIS_TEST_URL) answers but fails (see above)"; exit 1; fi; \
+	$(BIN)/python -m tests.service_available postgres "$(PG_TEST_URL)"; found=$$?; \
+	if [ $$found = 0 ]; then \
 	  echo "== the suite again against PostgreSQL ($(PG_TEST_URL))"; \
 	  TEST_DATABASE_URL="$(PG_TEST_URL)" $(BIN)/python -m pytest && \
 	  echo "== the search contract again with the Whoosh engine on PostgreSQL" && \
 	  TEST_DATABASE_URL="$(PG_TEST_URL)" TEST_SEARCH_ENGINE=whoosh $(BIN)/python -m pytest $(SEARCH_CONTRACT); \
+	elif [ $$found != 69 ]; then echo "== PostgreSQL at $(PG_TEST_URL) answers but fails (see above)"; exit 1; \
 	elif [ "$$CI" = "true" ]; then echo "== CI needs PostgreSQL with its search extensions (see above)"; exit 1; \
 	else echo "== no PostgreSQL (with unaccent, pg_trgm, rum) on 127.0.0.1:5432: skipping the PostgreSQL run"; fi
 

@@ -1,12 +1,16 @@
-"""Real servers for tests: gunicorn serving the app on a free port of this machine."""
+"""Real servers for tests: gunicorn serving the app on a free port of this machine, and
+a reader's browser (its own cookie jar) talking to one."""
 from __future__ import annotations
 
 import ctypes
+import http.cookiejar
 import os
 import signal
 import socket
 import subprocess
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,7 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.apps import ROOT
+from tests.pages import form_token
+from tests.readers import PASSWORD
 
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 HIGH = "100000 per minute"  # limits no test crowd reaches
@@ -86,3 +92,41 @@ def _wait_healthy(server: Server, process: subprocess.Popen, seconds: float = 30
     raise AssertionError(f"gunicorn did not answer /healthz within {seconds} s:\n{server.output()}")
 
 
+# --- a reader's browser, talking to a real server ------------------------------------------
+
+@dataclass
+class Answer:
+    status: int
+    body: str
+
+
+class Reader:
+    """One reader's browser: a cookie jar shared by all of its requests."""
+
+    def __init__(self, base: str, email: str):
+        self.base, self.email = base, email
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),
+                                                  urllib.request.HTTPCookieProcessor(self.jar))
+        self.csrf = ""
+
+    def request(self, path: str, data: dict | None = None, headers: dict | None = None) -> Answer:
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        request = urllib.request.Request(self.base + path, data=body, headers=headers or {})
+        try:
+            with self.opener.open(request, timeout=60) as response:
+                return Answer(response.status, response.read().decode("utf-8", "replace"))
+        except urllib.error.HTTPError as error:
+            return Answer(error.code, error.read().decode("utf-8", "replace"))
+
+    def log_in(self) -> None:
+        form = self.request("/login")
+        token = form_token(form.body)
+        self.request("/login", {"email": self.email, "password": PASSWORD, "csrf_token": token})
+        account = self.request("/account")  # a reader who is not logged in is sent to /login
+        assert account.status == 200 and "Change password" in account.body, (self.email, account.status)
+        self.csrf = form_token(account.body)
+
+    def pledge(self, form: dict) -> Answer:
+        """What the widget's htmx form sends: the token in X-CSRFToken (from hx-headers)."""
+        return self.request("/support/pledge", form, {"HX-Request": "true", "X-CSRFToken": self.csrf})

@@ -18,8 +18,10 @@ import pytest
 from itsdangerous import TimestampSigner
 from sqlalchemy import select
 
-from tests.conftest import HTMX, PASSWORD, csrf_token, drop, make_app, make_campaign, make_user
-from tests.pages import text_of
+from tests.apps import drop, make_app
+from tests.pages import HTMX, csrf_token, form_token, text_of
+from tests.pledging import make_campaign
+from tests.readers import PASSWORD, make_user
 from webapp.accounts.models import User
 from webapp.extensions import db
 from webapp.redirects import safe_next
@@ -113,7 +115,7 @@ def follow(client, path: str):
     """Open a confirmation link and press its button, as its owner would."""
     page = client.get(path)
     assert page.status_code == 200, text_of(page)
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', text_of(page)).group(1)
+    token = form_token(text_of(page))
     return client.post(path, data={"csrf_token": token})
 
 

@@ -12,30 +12,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from tests.answer_files import answer, write
-from tests.conftest import HTMX
-from tests.pages import get, links, part, text_of
+from tests.pages import HTMX, get, links, part, tags, text_of
 from webapp.answers.models import Question, RelatedLink
 from webapp.content.importer import import_folder
 from webapp.extensions import db
 
 SKY = "why-is-the-sky-blue"
 OSTRICH = "how-fast-can-an-ostrich-run"  # made by the import from "How fast can an ostrich run?"
-SITE = "https://plumb.example"  # conftest's SITE_URL
+SITE = "https://plumb.example"  # make_app's SITE_URL (tests/apps.py)
 HISTORY_RESTORE = {**HTMX, "HX-History-Restore-Request": "true"}
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-def attrs(tag: str) -> dict[str, str]:
-    """The attributes of one start tag, unescaped."""
-    pairs = re.findall(r"""([\w:-]+)=(?:"([^"]*)"|'([^']*)')""", tag)
-    return {name: html.unescape(double or single) for name, double, single in pairs}
-
-
-def tags(text: str, name: str) -> list[dict[str, str]]:
-    """The attributes of every `<name ...>` start tag."""
-    return [attrs(tag) for tag in re.findall(rf"<{name}\b[^>]*>", text)]
-
 
 def items(text: str) -> list[str]:
     """The question items of a list, in page order."""

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import sqlite3
 from pathlib import Path
 
@@ -16,8 +15,9 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, delete, func, select, text
 from sqlalchemy.engine import make_url
 
-from tests.conftest import all_tables, make_app, make_campaign
+from tests.apps import all_tables, make_app
 from tests.pages import text_of
+from tests.pledging import make_campaign
 from webapp.accounts import service as accounts
 from webapp.accounts.models import User
 from webapp.answers.models import Question, Section
@@ -44,7 +44,7 @@ def account(app, email: str) -> int:
 
 def pledge(app, campaign_id: int, user_id: int, cents: int) -> int:
     with app.app_context():
-        choice = Choice(amount_cents=cents, frequency="once", key=secrets.token_urlsafe(24), public_name="A Reader")
+        choice = Choice(amount_cents=cents, frequency="once", key=pledges.new_key(), public_name="A Reader")
         return pledges.pledge(db.engine, db.session.get(Campaign, campaign_id), user_id, choice).pledge_id
 
 

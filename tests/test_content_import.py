@@ -5,7 +5,7 @@ import filecmp
 from sqlalchemy import func, select
 
 from tests.answer_files import VALID, answer, write
-from tests.conftest import DEMO
+from tests.apps import DEMO
 from webapp.answers.models import Category, Question, RelatedLink, Section
 from webapp.content.importer import import_folder
 from webapp.content.parser import parse

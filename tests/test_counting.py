@@ -13,8 +13,8 @@ import types
 import pytest
 from sqlalchemy import event, func, select
 
-from tests.conftest import PASSWORD, make_user
-from tests.pages import part, result_links, text_of
+from tests.pages import form_token, part, result_links, text_of
+from tests.readers import PASSWORD, make_user
 from webapp import counting
 from webapp.extensions import db
 from webapp.graph import signals
@@ -223,7 +223,7 @@ def editor(demo):
     make_user(demo, "editor@example.org", "Ed Itor", editor=True)
     client = demo.test_client()
     page = text_of(client.get("/login"))
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    token = form_token(page)
     client.post("/login", data={"email": "editor@example.org", "password": PASSWORD, "csrf_token": token})
     return client
 

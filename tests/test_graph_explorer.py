@@ -4,8 +4,8 @@ import re
 import pytest
 from sqlalchemy import or_, select
 
-from tests.conftest import HTMX, make_user
-from tests.pages import links, part, text_of
+from tests.pages import HTMX, form_token, links, part, text_of
+from tests.readers import make_user
 from webapp.answers.models import Question, RelatedLink
 from webapp.extensions import db
 
@@ -98,7 +98,7 @@ def test_the_trail_keeps_the_last_ten(demo, client):
 def test_the_trail_can_be_cleared_with_a_csrf_protected_post(demo, client):
     client.get(f"/q/{SKY}")
     page = text_of(client.get("/q/goldfish-memory"))
-    token = re.search(r'name="csrf_token" value="([^"]+)"', part(page, '<nav id="trail"', "</nav>")).group(1)
+    token = form_token(part(page, '<nav id="trail"', "</nav>"))
     assert client.post("/trail/clear").status_code == 400  # no token: refused, nothing changes
     assert len(path_of(text_of(client.get("/q/goldfish-memory")))) == 2
     response = client.post("/trail/clear", data={"csrf_token": token}, headers=HTMX)
@@ -109,7 +109,7 @@ def test_the_trail_can_be_cleared_with_a_csrf_protected_post(demo, client):
 def test_clearing_without_javascript_goes_back_only_to_this_site(demo, client):
     page = text_of(client.get(f"/q/{SKY}"))
     page = text_of(client.get("/q/goldfish-memory"))
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    token = form_token(page)
     back = client.post("/trail/clear", data={"csrf_token": token}, headers={"Referer": "http://localhost/q/goldfish-memory"})
     assert back.status_code == 303 and back.headers["Location"] == "http://localhost/q/goldfish-memory"
     evil = client.post("/trail/clear", data={"csrf_token": token}, headers={"Referer": "https://evil.example/"})

@@ -4,8 +4,8 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import HTMX, Auth, csrf_token, make_user
-from tests.pages import links, part, text_of
+from tests.pages import HTMX, csrf_token, form_token, links, part, text_of
+from tests.readers import Auth, make_user
 from webapp.graph.models import AnswerRequest
 from webapp.extensions import db
 
@@ -16,7 +16,7 @@ COFFEE = "/q/is-drinking-coffee-dehydrating"
 def token(client, url=OSTRICH) -> str:
     """The CSRF token the page's form carries (any unanswered page will do)."""
     page = text_of(client.get(url if url != "/about" else "/q/what-is-umami"))
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    return form_token(page)
 
 
 def ask(client, url=OSTRICH, htmx=True, csrf=True):

@@ -3,8 +3,7 @@ import re
 
 from sqlalchemy import func, select
 
-from tests.conftest import HTMX
-from tests.pages import part, text_of
+from tests.pages import HTMX, part, text_of
 from webapp.extensions import db
 from webapp.graph.models import DailySignal
 

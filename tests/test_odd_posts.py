@@ -1,26 +1,36 @@
 """Whatever a form sends, a POST answers with a page or a clear 4xx, never a 500, on
-every database: random field values (NUL bytes, huge numbers, any script) on every form."""
+every database: random field values (NUL bytes, huge numbers, any script) on every POST
+route the app has."""
 from __future__ import annotations
 
 import pytest
+from flask import url_for
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import HTMX, Auth, csrf_token, make_campaign, make_user
-from tests.test_site_pages import assert_no_server_error
+from tests.pages import HTMX, assert_no_server_error, csrf_token
+from tests.pledging import make_campaign
+from tests.readers import Auth, make_user
 
-# Every POST route and the fields its forms send.
-FORMS = {
-    "/login": ["email", "password", "remember", "next"],
-    "/register": ["email", "display_name", "password", "next"],
-    "/account/password": ["current_password", "new_password"],
-    "/support/pledge": ["amount", "custom_amount", "frequency", "public_name", "message", "key"],
-    "/support/login": ["email", "password", "remember"],
-    "/support/register": ["email", "display_name", "password"],
-    "/support/dismiss": [],
-    "/support/pledges/1/cancel": [],
-    "/trail/clear": [],
+# The fields each POST route's form sends, by endpoint. The routes themselves come from
+# the app's URL map: a new one fails test_every_post_route_is_fuzzed until it is listed.
+FIELDS = {
+    "accounts.login": ["email", "password", "remember", "next"],
+    "accounts.register": ["email", "display_name", "password", "next"],
+    "accounts.confirm": [],
+    "accounts.change_password": ["current_password", "new_password"],
+    "accounts.delete_account": ["password"],
+    "accounts.logout": [],
+    "support.pledge": ["amount", "custom_amount", "frequency", "public_name", "message", "key"],
+    "support.login": ["email", "password", "remember"],
+    "support.register": ["email", "display_name", "password"],
+    "support.dismiss": [],
+    "support.cancel": [],
+    "graph.request_answer": [],
+    "graph.clear_trail": [],
 }
+# What fills the variable parts of those URLs: an unanswered question, a pledge nobody made.
+URL_PARTS = {"slug": "how-fast-can-an-ostrich-run", "reference": "1", "token": "not-a-token"}
 
 # Mostly short odd strings; sometimes values the fields expect, so deeper code runs too.
 ODD = st.one_of(
@@ -31,21 +41,35 @@ ODD = st.one_of(
 )
 
 
+def post_routes(app) -> dict[str, str]:
+    """Every endpoint that takes a POST, and its URL."""
+    with app.test_request_context():
+        return {rule.endpoint: url_for(rule.endpoint, **{part: URL_PARTS[part] for part in rule.arguments})
+                for rule in app.url_map.iter_rules() if "POST" in rule.methods}
+
+
+def test_every_post_route_is_fuzzed(app):
+    routes = post_routes(app)
+    assert not routes.keys() - FIELDS.keys(), f"POST routes missing from FIELDS: {sorted(routes.keys() - FIELDS.keys())}"
+    assert not FIELDS.keys() - routes.keys(), f"FIELDS lists routes that are gone: {sorted(FIELDS.keys() - routes.keys())}"
+
+
 @pytest.fixture
-def logged_in(app):
-    make_campaign(app)
-    make_user(app)
-    client = app.test_client()
-    Auth(app, client).login()
+def logged_in(demo):
+    make_campaign(demo)
+    make_user(demo)
+    client = demo.test_client()
+    Auth(demo, client).login()
     return client
 
 
-@pytest.mark.parametrize("url", sorted(FORMS))
-def test_no_form_input_gives_a_server_error(app, logged_in, url):
+@pytest.mark.parametrize("endpoint", sorted(FIELDS))
+def test_no_form_input_gives_a_server_error(demo, logged_in, endpoint):
+    url = post_routes(demo)[endpoint]
     token = csrf_token(logged_in)
 
     @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-    @given(values=st.fixed_dictionaries({field: ODD for field in FORMS[url]}), fragment=st.booleans())
+    @given(values=st.fixed_dictionaries({field: ODD for field in FIELDS[endpoint]}), fragment=st.booleans())
     def post(values, fragment):
         response = logged_in.post(url, data={**values, "csrf_token": token}, headers=HTMX if fragment else {})
         assert_no_server_error(response)

@@ -19,9 +19,11 @@ from flask import abort
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import event
 
-from tests.conftest import HTMX, ROOT, make_app, make_campaign
+from tests.apps import ROOT, make_app
+from tests.pages import HTMX, form_token
+from tests.pledging import make_campaign
+from tests.readers import sign_in
 from tests.servers import GUNICORN, gunicorn
-from tests.test_support import sign_in
 from webapp.extensions import db
 from webapp.operations import logs, metrics, ratelimits
 from webapp.search.engine import engine_name
@@ -328,7 +330,7 @@ class Browser:
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
         with opener.open(f"{server.url}/login", timeout=10) as response:
             page = response.read().decode()
-        self.token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        self.token = form_token(page)
         self.cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
 
     def pledge_request(self) -> bytes:

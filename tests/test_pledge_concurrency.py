@@ -9,69 +9,26 @@ TEST_DATABASE_URL is set."""
 from __future__ import annotations
 
 import html
-import http.cookiejar
 import random
 import re
-import secrets
 import threading
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from tests.conftest import PASSWORD, make_campaign, make_user
-from tests.servers import gunicorn
+from tests.pledging import make_campaign
+from tests.readers import make_user
+from tests.servers import Answer, Reader, gunicorn
 from webapp.extensions import db
+from webapp.support import pledges
 from webapp.support.models import Campaign, Pledge
 from webapp.support.money import format_money
 
 WORKERS = 3
 READERS = 20
 REPEAT_NOTE = "we had it already; it is counted once"
-
-
-# --- a reader's browser ----------------------------------------------------------------
-
-@dataclass
-class Answer:
-    status: int
-    body: str
-
-
-class Reader:
-    """One reader's browser: a cookie jar shared by all of its requests."""
-
-    def __init__(self, base: str, email: str):
-        self.base, self.email = base, email
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),
-                                                  urllib.request.HTTPCookieProcessor(self.jar))
-        self.csrf = ""
-
-    def request(self, path: str, data: dict | None = None, headers: dict | None = None) -> Answer:
-        body = urllib.parse.urlencode(data).encode() if data is not None else None
-        request = urllib.request.Request(self.base + path, data=body, headers=headers or {})
-        try:
-            with self.opener.open(request, timeout=60) as response:
-                return Answer(response.status, response.read().decode("utf-8", "replace"))
-        except urllib.error.HTTPError as error:
-            return Answer(error.code, error.read().decode("utf-8", "replace"))
-
-    def log_in(self) -> None:
-        form = self.request("/login")
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form.body).group(1)
-        self.request("/login", {"email": self.email, "password": PASSWORD, "csrf_token": token})
-        account = self.request("/account")  # a reader who is not logged in is sent to /login
-        assert account.status == 200 and "Change password" in account.body, (self.email, account.status)
-        self.csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', account.body).group(1)
-
-    def pledge(self, form: dict) -> Answer:
-        """What the widget's htmx form sends: the token in X-CSRFToken (from hx-headers)."""
-        return self.request("/support/pledge", form, {"HX-Request": "true", "X-CSRFToken": self.csrf})
 
 
 # --- the crowd's plan ------------------------------------------------------------------
@@ -85,7 +42,7 @@ class Form:
 
 
 def make_form(rng: random.Random, user: int) -> Form:
-    key = secrets.token_urlsafe(24)
+    key = pledges.new_key()
     if rng.random() < 0.5:
         preset = rng.choice((500, 1000, 2500))
         amount, custom, cents = str(preset), "", preset

@@ -18,16 +18,16 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from webapp import create_app
-from tests.conftest import HTMX, PASSWORD, csrf_token, drop, make_app, make_campaign, make_user
-from tests.servers import gunicorn
-from tests.test_pledge_concurrency import Reader
-from tests.pages import text_of
-from tests.test_support import counters, form_of, pledge_rows, post_pledge, sign_in
+from tests.apps import drop, make_app
+from tests.pages import HTMX, csrf_token, form_token, text_of
+from tests.pledging import counters, form_of, make_campaign, pledge_rows, post_pledge
+from tests.readers import PASSWORD, make_user, sign_in
+from tests.servers import Reader, gunicorn
 from webapp.extensions import db
 from webapp.graph.models import AnswerRequest
 
 SKY = "why-is-the-sky-blue"
-SITE = "https://plumb.example"  # conftest's SITE_URL
+SITE = "https://plumb.example"  # make_app's SITE_URL (tests/apps.py)
 
 
 @pytest.fixture
@@ -157,7 +157,7 @@ def test_a_chunked_body_over_the_limit_is_refused_like_a_long_one(tmp_path):
     with gunicorn(tmp_path, database, workers=1) as server:
         login_page = urllib.request.urlopen(server.url + "/login")
         cookie = login_page.headers["Set-Cookie"].split(";")[0]
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login_page.read().decode()).group(1)
+        token = form_token(login_page.read().decode())
         browser = {"Cookie": cookie, "X-CSRFToken": token}
         assert chunked_post(server.url, "/login", 10 * 2**20, browser) == 413
         assert chunked_post(server.url, "/login", 2**16, browser) == 401  # read and answered as a (wrong) login
@@ -215,7 +215,7 @@ def test_a_request_for_an_answer_that_cannot_be_written_is_a_503_and_changes_not
     with demo.app_context():
         db.engine.dispose()
     unanswered = "/q/how-fast-can-an-ostrich-run"
-    token = re.search(r'name="csrf_token" value="([^"]+)"', text_of(client.get(unanswered))).group(1)
+    token = form_token(text_of(client.get(unanswered)))
     with write_lock_held(demo, 0):
         busy = client.post(f"{unanswered}/request", data={"csrf_token": token}, headers=HTMX if htmx else {})
     assert busy.status_code == 503 and busy.headers["Retry-After"].isdigit()

@@ -9,8 +9,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select, text
 
 from tests.answer_files import answer
-from tests.conftest import HTMX
-from tests.pages import get, links, part, result_links, text_of
+from tests.pages import HTMX, get, links, part, result_links, text_of
 from webapp.answers.models import Question
 from webapp.content.importer import import_folder
 from webapp.extensions import db

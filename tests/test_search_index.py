@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select, text
 from whoosh.query import Term
 
-from tests.conftest import ROOT
+from tests.apps import ROOT
 from tests.pages import result_links, text_of
 from webapp.answers.models import Question
 from webapp.extensions import db

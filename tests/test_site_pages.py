@@ -1,34 +1,22 @@
 """Site-wide pages and behaviour: about, health, search, error pages, headers and odd input."""
 from __future__ import annotations
 
-import html
 import json
 import re
 
 import pytest
 
-from tests.conftest import make_campaign
-from tests.pages import get, links, part, text_of
+from tests.pages import assert_no_server_error, get, links, part, tags, text_of
+from tests.pledging import make_campaign
 
 SKY = "why-is-the-sky-blue"
 
 
 # --- helpers -------------------------------------------------------------------------------
 
-def tags(text: str, name: str) -> list[dict[str, str]]:
-    """The attributes of every `<name ...>` start tag, unescaped."""
-    return [{k: html.unescape(v or w) for k, v, w in re.findall(r"""([\w:-]+)=(?:"([^"]*)"|'([^']*)')""", tag)}
-            for tag in re.findall(rf"<{name}\b[^>]*>", text)]
-
-
 def csp(response) -> dict[str, list[str]]:
     directives = (d.split() for d in response.headers["Content-Security-Policy"].split(";") if d.strip())
     return {d[0]: d[1:] for d in directives}
-
-
-def assert_no_server_error(response) -> None:
-    assert response.status_code < 500, f"{response.status_code}: {text_of(response)[:300]}"
-    assert "Something went wrong on our side" not in text_of(response)
 
 
 # --- every route: a page, a fragment, and Vary ---------------------------------------------

@@ -5,17 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-import secrets
-from functools import cache
 
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import HTMX, PASSWORD, csrf_token, make_campaign, make_user
-from tests.pages import get, links, part, text_of
-from webapp.accounts import passwords, service as accounts
+from tests.pages import HTMX, bar, checked, count_line, csrf_token, field, get, links, part, text_of
+from tests.pledging import counters, form_of, make_campaign, pledge_rows, post_pledge, widget
+from tests.readers import PASSWORD, make_user, sign_in
 from webapp.accounts.models import User
-from webapp.answers.models import utcnow
+from webapp.clock import utcnow
 from webapp.extensions import db
 from webapp.support import pledges as pledge_service
 from webapp.support.choices import Choice
@@ -27,76 +25,9 @@ OTHER = dict(email="other@example.org", name="Oth Er")
 
 # --- helpers -------------------------------------------------------------------------------
 
-def attrs(tag: str) -> dict[str, str]:
-    pairs = re.findall(r"""([\w:-]+)=(?:"([^"]*)"|'([^']*)')""", tag)
-    return {name: html.unescape(double or single) for name, double, single in pairs}
-
-
-def bar(text: str) -> dict[str, str]:
-    """The attributes of the <progress> element."""
-    tags = re.findall(r"<progress\b[^>]*>", text)
-    assert len(tags) == 1, tags
-    return attrs(tags[0])
-
-
-def count_line(text: str) -> str:
-    """"3 of 1,000 supporters · 0%", as the widget shows it."""
-    return re.sub(r"\s+", " ", re.search(r'id="support-count"[^>]*>(.*?)</p>', text, re.S).group(1)).strip()
-
-
-def field(text: str, name: str) -> str | None:
-    match = re.search(rf'<input[^>]*name="{name}"[^>]*value="([^"]*)"', text)
-    return html.unescape(match.group(1)) if match else None
-
-
-def checked(text: str, name: str) -> str | None:
-    """The value of the checked radio button called `name`."""
-    for tag in re.findall(rf'<input type="radio" name="{name}"[^>]*>', text):
-        if re.search(r"\bchecked\b", tag):
-            return attrs(tag)["value"]
-    return None
-
-
-def widget(client, **params):
-    query = "&".join(f"{k}={v}" for k, v in params.items())
-    return client.get("/support/widget" + (f"?{query}" if query else ""), headers=HTMX)
-
-
 def token(client) -> str:
     """The CSRF token as the widget's forms carry it (or another page, when it has no form)."""
     return field(text_of(widget(client)), "csrf_token") or csrf_token(client)
-
-
-def new_key() -> str:
-    return secrets.token_urlsafe(24)
-
-
-def form_of(client) -> dict[str, str]:
-    """The csrf token and the idempotency key of the pledge form the widget renders."""
-    text = text_of(widget(client))
-    assert 'action="/support/pledge"' in text, "the widget shows no pledge form"
-    return {"csrf_token": field(text, "csrf_token"), "key": field(text, "key")}
-
-
-def post_pledge(client, amount="1000", frequency="once", htmx=True, form=None, **fields):
-    """Submit the widget's pledge form. Fields set to None are left out."""
-    data = {**(form or form_of(client)), "amount": amount, "frequency": frequency, **fields}
-    data = {k: v for k, v in data.items() if v is not None}
-    return client.post("/support/pledge", data=data, headers=HTMX if htmx else {})
-
-
-def counters(app) -> tuple[int, int]:
-    """(supporters, amount in cents) of the newest campaign, as stored."""
-    with app.app_context():
-        campaign = db.session.scalars(select(Campaign).order_by(Campaign.id.desc())).first()
-        return campaign.supporters, campaign.amount_cents
-
-
-def pledge_rows(app) -> list[Pledge]:
-    with app.app_context():
-        rows = db.session.scalars(select(Pledge).order_by(Pledge.id)).all()
-        db.session.expunge_all()
-        return rows
 
 
 def consistent(app) -> bool:
@@ -106,25 +37,6 @@ def consistent(app) -> bool:
 
 def progress_line(client) -> str:
     return count_line(text_of(client.get("/support/progress", headers=HTMX)))
-
-
-@cache
-def password_hash() -> str:
-    return passwords.hashed(PASSWORD)
-
-
-def sign_in(app, client, email="reader@example.org", name="Rea Der") -> int:
-    """A new account, signed in on `client` as a login leaves it. Quicker than `auth`
-    (scrypt twice per test); the tests of logging in use the real forms."""
-    with app.app_context():
-        user = User(email=email, display_name=name, password_hash=password_hash(),
-                    session_token=accounts.new_session_token())
-        db.session.add(user)
-        db.session.commit()
-        user_id, ident = user.id, user.get_id()
-    with client.session_transaction() as session:
-        session["_user_id"], session["_fresh"] = ident, True
-    return user_id
 
 
 @pytest.fixture
@@ -230,7 +142,7 @@ def test_a_campaign_not_running_shows_no_form_and_refuses_pledges(app, client, f
     assert 'action="/support/pledge"' not in text and 'name="key"' not in text
     if "ended" in says:
         assert "Time left" not in text
-    response = post_pledge(client, form={"csrf_token": token(client), "key": new_key()}, htmx=htmx)
+    response = post_pledge(client, form={"csrf_token": token(client), "key": pledge_service.new_key()}, htmx=htmx)
     assert response.status_code == 409
     assert "This campaign is not taking pledges now." in text_of(response)
     assert ("<html" in text_of(response)) is not htmx
@@ -610,7 +522,7 @@ def test_cancelling_someone_elses_or_no_pledge_is_a_404(app, reader, client, htm
     [row] = pledge_rows(app)
     other, _ = log_in_other(app)
     assert cancel(other, row.reference, htmx=htmx).status_code == 404
-    assert cancel(client, new_key(), htmx=htmx).status_code == 404
+    assert cancel(client, pledge_service.new_key(), htmx=htmx).status_code == 404
     assert cancel(client, row.id, htmx=htmx).status_code == 404  # its number is no address
     assert cancel(client, "x%00'", htmx=htmx).status_code == 404
     assert pledge_rows(app)[0].status == "active" and counters(app) == (1, 1000)
@@ -745,7 +657,7 @@ def add_pledges(app, campaign_id, user_id, n, **fields) -> None:
         campaign = db.session.get(Campaign, campaign_id)
         start = utcnow() - dt.timedelta(minutes=n + 1)
         for i in range(n):
-            choice = Choice(amount_cents=500, frequency="once", key=new_key(),
+            choice = Choice(amount_cents=500, frequency="once", key=pledge_service.new_key(),
                             public_name=fields.get("public_name", f"Supporter {i + 1}"),
                             message=fields.get("message", f"Message {i + 1}"))
             pledge_service.pledge(db.engine, campaign, user_id, choice, now=start + dt.timedelta(minutes=i))

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import secrets
 
 import pytest
 from sqlalchemy import select, text
 
-from tests.conftest import HTMX
-from tests.pages import text_of
+from tests.pages import HTMX, text_of
 from webapp.accounts import service as accounts
 from webapp.accounts.models import User
-from webapp.answers.models import utcnow
+from webapp.clock import utcnow
 from webapp.extensions import db
 from webapp.support import pledges
 from webapp.support.choices import Choice
@@ -50,7 +48,7 @@ def widget(app) -> str:
 def add_pledge(app, slug, user_id, cents=1000) -> None:
     with app.app_context():
         shown = db.session.scalar(select(Campaign).where(Campaign.slug == slug))
-        choice = Choice(amount_cents=cents, frequency="once", key=secrets.token_urlsafe(24))
+        choice = Choice(amount_cents=cents, frequency="once", key=pledges.new_key())
         pledges.pledge(db.engine, shown, user_id, choice)
 
 

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.answer_files import answer
-from tests.conftest import ROOT
+from tests.apps import ROOT
 from tests.pages import result_links
 from tests.servers import gunicorn
 from webapp.answers.models import Question

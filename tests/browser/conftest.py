@@ -1,7 +1,8 @@
 """A live server with the demo content, and Debian's chromium driven by Playwright.
 
 The browser is never downloaded: we use the system's chromium. Without one, these
-tests skip and say how to get it."""
+tests skip and say how to get it; under CI=true they fail, so a run that checked no
+browser journey cannot pass."""
 from __future__ import annotations
 
 import os
@@ -11,7 +12,7 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import DEMO, drop, make_app
+from tests.apps import DEMO, drop, make_app
 from webapp.content.importer import import_folder
 from webapp.extensions import db
 
@@ -29,8 +30,11 @@ def chromium_path() -> str | None:
 def browser():
     path = chromium_path()
     if not path:
-        pytest.skip("browser tests need Debian's chromium: `sudo apt-get install chromium` "
-                    "(or set CHROMIUM_PATH); CI installs it")
+        missing = ("browser tests need Debian's chromium: `sudo apt-get install chromium` "
+                   "(or set CHROMIUM_PATH); CI installs it")
+        if os.environ.get("CI") == "true":
+            pytest.fail(missing, pytrace=False)
+        pytest.skip(missing)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -10,8 +10,10 @@ import pytest
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
-from tests.conftest import DEMO, PASSWORD, drop, make_app, make_campaign, make_user
-from webapp.answers.models import utcnow
+from tests.apps import DEMO, drop, make_app
+from tests.pledging import make_campaign
+from tests.readers import PASSWORD, make_user
+from webapp.clock import utcnow
 from webapp.content.importer import import_folder
 from webapp.extensions import db
 from webapp.support.models import Campaign
