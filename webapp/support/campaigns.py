@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from webapp.clock import utcnow
 from webapp.support.models import AMOUNT, Campaign
@@ -93,6 +94,13 @@ def _in_unit(campaign: Campaign, n: int) -> str:
     if campaign.goal_kind == AMOUNT:
         return format_money(n, campaign.currency)
     return f"{n:,} supporter{'s' if n != 1 else ''}"
+
+
+def counted_now(campaign: Campaign, supporters: int, amount_cents: int) -> None:
+    """The counters a write just returned, put into the loaded campaign as if read from
+    the database (not as a change to save): the page shows them without reading again."""
+    set_committed_value(campaign, "supporters", supporters)
+    set_committed_value(campaign, "amount_cents", amount_cents)
 
 
 def progress(campaign: Campaign, now: dt.datetime | None = None) -> Progress:

@@ -6,6 +6,7 @@ the mirror image. On SQLite the transaction holds the write lock from BEGIN."""
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import secrets
 from dataclasses import dataclass
 
@@ -24,12 +25,20 @@ from webapp.support.models import ACTIVE, CANCELLED, Campaign, CampaignSupporter
 PLEDGE, SUPPORTER, CAMPAIGN = Pledge.__table__, CampaignSupporter.__table__, Campaign.__table__
 
 
-class PledgeRefused(Exception):
-    """The pledge cannot be taken; `status` is the HTTP status that says why."""
+class Refusal(enum.Enum):
+    """Why a pledge was not taken (the route decides what status that is)."""
 
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
+    NOT_TAKING_PLEDGES = "This campaign is not taking pledges now."
+    KEY_USED_ELSEWHERE = ("This form was already used for a different pledge. "
+                          "Nothing new was recorded; reload the page to make another pledge.")
+
+
+class PledgeRefused(Exception):
+    """The pledge cannot be taken, for `reason`; nothing was written."""
+
+    def __init__(self, reason: Refusal):
+        super().__init__(reason.value)
+        self.reason = reason
 
 
 def new_key() -> str:
@@ -43,8 +52,18 @@ def _insert(connection: Connection, table):
 
 @dataclass(frozen=True)
 class Outcome:
+    """What the thank-you needs, read in the write's own transaction: the pledge as
+    recorded, and the campaign's counters after it."""
+
     pledge_id: int
+    reference: str
+    amount_cents: int
+    currency: str
+    frequency: str
+    public_name: str | None
     created: bool  # False: this key's pledge existed already (a repeat)
+    supporters: int
+    campaign_amount_cents: int
 
 
 def _same_pledge(row, user_id: int, campaign_id: int, choice: Choice) -> bool:
@@ -69,29 +88,36 @@ def pledge(engine: Engine, campaign: Campaign, user_id: int, choice: Choice,
                 amount_cents=choice.amount_cents, currency=campaign.currency, frequency=choice.frequency,
                 public_name=choice.public_name or None, message=choice.message or None, status=ACTIVE,
                 provider=provider.name, provider_ref=reference, created_at=now,
-            ).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(PLEDGE.c.id)
-        ).scalar()
+            ).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(*PLEDGE.c)
+        ).one_or_none()
         if inserted is None:
             return _repeat(connection, user_id, campaign_id, choice)
         # Read under the lock: a campaign ended a moment ago takes no more pledges.
         current = connection.execute(select(CAMPAIGN).where(CAMPAIGN.c.id == campaign_id)).one()
         if not campaigns.accepting(current, now):  # the row has the attributes a Campaign has
-            raise PledgeRefused(409, "This campaign is not taking pledges now.")  # rolls the insert back
-        _count(connection, campaign_id, user_id, choice.amount_cents, +1)
-    return Outcome(inserted, created=True)
+            raise PledgeRefused(Refusal.NOT_TAKING_PLEDGES)  # rolls the insert back
+        counters = _count(connection, campaign_id, user_id, choice.amount_cents, +1)
+    return _outcome(inserted, counters, created=True)
 
 
 def _repeat(connection: Connection, user_id: int, campaign_id: int, choice: Choice) -> Outcome:
     row = connection.execute(select(PLEDGE).where(PLEDGE.c.idempotency_key == choice.key)).one()
     if not _same_pledge(row, user_id, campaign_id, choice):
-        raise PledgeRefused(409, "This form was already used for a different pledge. "
-                                 "Nothing new was recorded; reload the page to make another pledge.")
-    return Outcome(row.id, created=False)
+        raise PledgeRefused(Refusal.KEY_USED_ELSEWHERE)
+    counters = connection.execute(select(CAMPAIGN.c.supporters, CAMPAIGN.c.amount_cents)
+                                  .where(CAMPAIGN.c.id == campaign_id)).one()
+    return _outcome(row, counters, created=False)
 
 
-def _count(connection: Connection, campaign_id: int, user_id: int, cents: int, step: int) -> None:
+def _outcome(row, counters, created: bool) -> Outcome:
+    return Outcome(pledge_id=row.id, reference=row.idempotency_key, amount_cents=row.amount_cents,
+                   currency=row.currency, frequency=row.frequency, public_name=row.public_name, created=created,
+                   supporters=counters.supporters, campaign_amount_cents=counters.amount_cents)
+
+
+def _count(connection: Connection, campaign_id: int, user_id: int, cents: int, step: int):
     """Move the counters by one pledge: the account's active pledges, and the campaign's
-    supporters (when that goes 0 -> 1 or 1 -> 0) and amount."""
+    supporters (when that goes 0 -> 1 or 1 -> 0) and amount; the campaign's counters after."""
     if step > 0:
         active = connection.execute(
             _insert(connection, SUPPORTER).values(campaign_id=campaign_id, user_id=user_id, active_pledges=1)
@@ -106,11 +132,12 @@ def _count(connection: Connection, campaign_id: int, user_id: int, cents: int, s
             .values(active_pledges=SUPPORTER.c.active_pledges - 1).returning(SUPPORTER.c.active_pledges)
         ).scalar_one()
         new_supporter = active == 0
-    connection.execute(
+    return connection.execute(
         update(CAMPAIGN).where(CAMPAIGN.c.id == campaign_id).values(
             supporters=CAMPAIGN.c.supporters + (step if new_supporter else 0),
             amount_cents=CAMPAIGN.c.amount_cents + step * cents)
-    )
+        .returning(CAMPAIGN.c.supporters, CAMPAIGN.c.amount_cents)
+    ).one()
 
 
 def cancel(engine: Engine, pledge_id: int, user_id: int, now: dt.datetime | None = None) -> bool:

@@ -18,7 +18,6 @@ from webapp.site import errors, unavailable
 from webapp.rendering import render, wants_fragment
 from webapp.support import campaigns, choices, pledges, wall
 from webapp.support import widget as w
-from webapp.support.models import Pledge
 
 bp = Blueprint("support", __name__, url_prefix="/support")
 INBOX = "inbox"  # the widget after an inline registration: "check your inbox"
@@ -83,6 +82,9 @@ def _refused(status: int, message: str, choice=None):
     return _page(status, choice=choice, message=message)
 
 
+REFUSED_STATUS = {pledges.Refusal.NOT_TAKING_PLEDGES: 409, pledges.Refusal.KEY_USED_ELSEWHERE: 409}
+
+
 @bp.post("/pledge")
 @limiter.limit(lambda: current_app.config["PLEDGE_LIMIT"],
                key_func=lambda: f"user:{current_user.id}" if current_user.is_authenticated else request.remote_addr)
@@ -100,16 +102,16 @@ def pledge():
         flash("Log in or create an account to finish your pledge; your choices are kept.")
         return redirect(url_for("accounts.login", next=url_for("support.page", _anchor="support-widget")), code=303)
     try:
-        outcome = pledges.pledge(db.engine, campaign, current_user.id, choice)
+        thanks = pledges.pledge(db.engine, campaign, current_user.id, choice)
     except pledges.PledgeRefused as refused:
-        return _refused(refused.status, str(refused), choice if refused.status != 409 else None)
+        # Both say the form cannot be used again as it is: a fresh form, not the old choices.
+        return _refused(REFUSED_STATUS[refused.reason], str(refused))
     w.drop_draft()
-    db.session.expire_all()  # the pledge was written on its own connection: read the new counts
-    thanks = db.session.get(Pledge, outcome.pledge_id)
+    campaigns.counted_now(campaign, thanks.supporters, thanks.campaign_amount_cents)
     if not wants_fragment():
         flash(f"Thank you! Your pledge of {choice.summary(thanks.currency)} is recorded.")
         return redirect(url_for("support.mine", _anchor=f"pledge-{thanks.reference}"), code=303)
-    response = _widget(mode=w.THANKS, thanks=thanks, repeat=not outcome.created)
+    response = _widget(mode=w.THANKS, thanks=thanks, repeat=not thanks.created)
     response.headers["HX-Trigger"] = "pledged"
     return response
 
