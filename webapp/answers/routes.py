@@ -5,12 +5,13 @@ import datetime as dt
 import re
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, request, url_for
+from flask import Blueprint, current_app, request, url_for
 
 from webapp.answers import metadata, service
 from webapp.content.markdown import to_html
 from webapp.content.naming import SLUG_PATTERN
 from webapp.extensions import db
+from webapp.lookups import or_404
 from webapp.graph import requests, signals, trail
 from webapp.graph.readers import reader_key
 from webapp.pagination import page_number
@@ -55,20 +56,15 @@ def home():
 
 @bp.get("/c/<slug:slug>")
 def category(slug: str):
-    found = service.category_by_slug(db.session, slug)
-    if found is None:
-        abort(404, description="There is no category with that name.")
-    page = service.category_page(db.session, found, page_number(), current_app.config["PAGE_SIZE"])
-    if page is None:
-        abort(404, description="That page is past the end of this category.")
+    found = or_404(service.category_by_slug(db.session, slug), "There is no category with that name.")
+    page = or_404(service.category_page(db.session, found, page_number(), current_app.config["PAGE_SIZE"]),
+                  "That page is past the end of this category.")
     return render("answers/category.html", block="question_list", category=found, page=page)
 
 
 @bp.get("/q/<slug:slug>")
 def question(slug: str):
-    found = service.question_by_slug(db.session, slug)
-    if found is None:
-        abort(404, description="We have no question at this address.")
+    found = or_404(service.question_by_slug(db.session, slug), service.NO_QUESTION)
     url = _absolute("answers.question", slug=found.slug)
     trail.visit(found.slug)
     _count_visit(found)
@@ -103,9 +99,7 @@ def _similar_answers(question, limit: int = 5):
 
 @bp.get("/q/<slug:slug>/sections/<int(min=1, max=999):position>")
 def section(slug: str, position: int):
-    found = service.section_of(db.session, slug, position)
-    if found is None:
-        abort(404, description="This answer has no section with that number.")
+    found = or_404(service.section_of(db.session, slug, position), "This answer has no section with that number.")
     body = to_html(found.body, service.source_refs(found.question))
     return render("answers/section.html", block="section_body", section=found,
                   question=found.question, body_html=body,

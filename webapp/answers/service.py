@@ -10,6 +10,8 @@ from webapp.answers.models import ANSWERED, Category, Question, RelatedLink, Sec
 from webapp.content.markdown import SourceRef
 from webapp.pagination import Page, paginate
 
+NO_QUESTION = "We have no question at this address."  # the 404 of every page about one question
+
 
 def question_by_slug(session: Session, slug: str) -> Question | None:
     return session.scalar(

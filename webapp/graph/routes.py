@@ -10,6 +10,7 @@ from webapp.answers import service as answers
 from webapp.answers.models import Category
 from webapp.content.naming import SLUG_RE
 from webapp.editors import editor_required
+from webapp.lookups import or_404
 from webapp.extensions import db, limiter
 from webapp.graph import explorer, network, requests, signals, trail
 from webapp.graph.readers import reader_key
@@ -24,9 +25,7 @@ bp = Blueprint("graph", __name__)
 @bp.post("/q/<slug:slug>/request")
 @limiter.limit(lambda: current_app.config["ANSWER_REQUEST_LIMIT"])
 def request_answer(slug: str):
-    question = answers.question_by_slug(db.session, slug)
-    if question is None:
-        abort(404, description="We have no question at this address.")
+    question = or_404(answers.question_by_slug(db.session, slug), answers.NO_QUESTION)
     if question.answered:
         abort(409, description="This question has been answered already.")
     added = requests.request_answer(db.session, question, reader_key(create=True))
@@ -41,10 +40,8 @@ def request_answer(slug: str):
 
 @bp.get("/requests")
 def most_requested():
-    page = page_of(requests.requested_count(db.session), page_number(), current_app.config["REQUESTS_PAGE_SIZE"],
-                   partial(requests.most_requested, db.session))
-    if page is None:
-        abort(404, description="That page is past the end of the list.")
+    page = or_404(page_of(requests.requested_count(db.session), page_number(), current_app.config["REQUESTS_PAGE_SIZE"],
+                          partial(requests.most_requested, db.session)), "That page is past the end of the list.")
     return render("graph/requests.html", block="request_list", page=page)
 
 
@@ -58,9 +55,7 @@ def _hops() -> int:
 @bp.get("/explore/<slug:slug>")
 def explore(slug: str):
     hops = _hops()
-    question = answers.question_by_slug(db.session, slug)
-    if question is None:
-        abort(404, description="We have no question at this address.")
+    question = or_404(answers.question_by_slug(db.session, slug), answers.NO_QUESTION)
     trail.visit(slug)
     if wants_fragment():
         signals.record(db.engine, "recentre", question.id)

@@ -110,11 +110,11 @@ def _suggestion(searcher, query: ReaderQuery, flt) -> str | None:
     return WORD.sub(lambda m: fixes.get(m.group(0).lower(), m.group(0)), query.text)
 
 
-def _tally(searcher, whoosh_query, query: ReaderQuery, names: dict[str, str], cap: int) -> tuple[Tally, frozenset[int]]:
+def _tally(searcher, whoosh_query, operator_filter, names: dict[str, str], cap: int) -> tuple[Tally, frozenset[int]]:
     """Matches of the words and operators by category and status: one unscored pass
     over at most cap + 1 of them. Documents come in index order, so where the pass
     stops tells what share of the index it read, and so roughly how many match in all."""
-    operators = _docs(searcher, filters(query))
+    operators = _docs(searcher, operator_filter)
     sample: list[int] = []
     for docnum in searcher.docs_for_query(whoosh_query):
         if operators is None or docnum in operators:
@@ -167,11 +167,12 @@ def search(index: SearchIndex, session: Session, query: ReaderQuery, *, category
     try:
         with index.searcher() as searcher:
             whoosh_query = text_query(query, searcher.schema)
+            operator_filter = filters(query)  # the operators alone: for the counts and did-you-mean
             terms = _terms(whoosh_query)
             exact = None
             if counts:
                 names = dict(session.execute(select(Category.slug, Category.name)).all())
-                tally, matched = _tally(searcher, whoosh_query, query, names, count_cap())
+                tally, matched = _tally(searcher, whoosh_query, operator_filter, names, count_cap())
                 tally.fill(result, category, status)
                 if not result.approximate:
                     exact = {n for n in matched if _chosen(searcher, n, category, status)}
@@ -186,7 +187,7 @@ def search(index: SearchIndex, session: Session, query: ReaderQuery, *, category
                     found = _best_first(searcher, whoosh_query, all_of, allowed, result.offset, window)
                 result.take(found, lambda h: _hit(h, terms))
             if hits and query.words:
-                result.suggestion = _suggestion(searcher, query, filters(query))
+                result.suggestion = _suggestion(searcher, query, operator_filter)
     except IndexUnavailable:
         result.unavailable = True
     return result

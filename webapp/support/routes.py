@@ -12,6 +12,7 @@ from webapp.accounts import confirmation, limits, mail, service as accounts, ses
 from webapp.accounts.forms import LoginForm, RegisterForm
 from webapp.clock import utcnow
 from webapp.extensions import db, limiter
+from webapp.lookups import or_404
 from webapp.pagination import page_number
 from webapp.redirects import same_site_referrer
 from webapp.site import errors, unavailable
@@ -191,9 +192,7 @@ def mine():
 @bp.post("/pledges/<reference>/cancel")
 @login_required
 def cancel(reference: str):
-    mine = pledges.mine(db.session, current_user.id, reference)
-    if mine is None:
-        abort(404, description="You have no pledge at this address.")
+    mine = or_404(pledges.mine(db.session, current_user.id, reference), "You have no pledge at this address.")
     cancelled = pledges.cancel(db.engine, mine.id, current_user.id)
     db.session.expire_all()  # written on its own connection
     if not wants_fragment():
