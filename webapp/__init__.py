@@ -38,6 +38,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     instrument.register(app)  # first: request ids, log lines and metrics around every other hook
     _extensions(app)
     _blueprints(app)
+    _page_parts(app)
     _templates(app)
     from webapp import cli
 
@@ -96,6 +97,16 @@ def _blueprints(app: Flask) -> None:
     origins.register(app)
     bodies.register(app)  # after: its check runs first
     headers.register(app)
+
+
+def _page_parts(app: Flask) -> None:
+    """What graph and search add to the pages answers draws (webapp/answers/parts.py)."""
+    from webapp.answers import parts
+    from webapp.graph import page_parts as graph_parts
+    from webapp.search import page_parts as search_parts
+
+    parts.add(app, question=graph_parts.on_question, home=graph_parts.on_home)
+    parts.add(app, question=search_parts.on_question)
 
 
 def _templates(app: Flask) -> None:

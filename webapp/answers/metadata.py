@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from webapp.answers.models import Question
-from webapp.content.markdown import to_plain_text
+from webapp.answers.markdown import to_plain_text
 
 DESCRIPTION_LIMIT = 160
 

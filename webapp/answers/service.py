@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from webapp.answers.models import ANSWERED, Category, Question, RelatedLink, Section
-from webapp.content.markdown import SourceRef
+from webapp.answers.markdown import SourceRef
 from webapp.pagination import Page, paginate
 
 NO_QUESTION = "We have no question at this address."  # the 404 of every page about one question

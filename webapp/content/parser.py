@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from webapp.content.markdown import citations
+from webapp.answers.markdown import citations
 from webapp.content.naming import SLUG_RE, slugify
 
 KEYS = ("question", "slug", "category", "checked_on", "status", "sources", "related")

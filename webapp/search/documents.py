@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from webapp.answers.models import Question
-from webapp.content.markdown import to_plain_text
+from webapp.answers.markdown import to_plain_text
 
 BATCH = 500
 T = TypeVar("T")
