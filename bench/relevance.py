@@ -1,6 +1,6 @@
 """Search relevance on the demo content, engine by engine: how many of the relevance
-cases in tests/test_search.py find their expected answer in the top 3, and the mean
-reciprocal rank over the first 10 hits.
+cases in tests/relevance_cases.py (those tests/test_search.py checks) find their
+expected answer in the top 3, and the mean reciprocal rank over the first 10 hits.
 
     .venv/bin/python bench/relevance.py [--engines whoosh postgres]
         [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/bench_relevance]
@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from search import ENGINES, LABELS, drop_database, recreate_database, settings  # noqa: E402
 
-from tests.test_search import RELEVANCE  # noqa: E402
+from tests.relevance_cases import RELEVANCE  # noqa: E402
 from webapp import create_app  # noqa: E402
 from webapp.content.importer import import_folder  # noqa: E402
 from webapp.extensions import db  # noqa: E402

@@ -10,6 +10,7 @@ from sqlalchemy import select, text
 
 from tests.answer_files import answer
 from tests.pages import HTMX, get, links, part, result_links, text_of
+from tests.relevance_cases import RELEVANCE
 from webapp.answers.models import Question
 from webapp.content.importer import import_folder
 from webapp.extensions import db
@@ -30,27 +31,7 @@ def count_of(page: str) -> int:
     return int(match.group(1).replace(",", "")) if match else 0
 
 
-# --- relevance on the demo content --------------------------------------------------------
-
-RELEVANCE = [
-    # the reader's words -> the answer that must be in the top 3
-    ("does lightning hit the same spot twice", "/q/lightning-same-place-twice"),
-    ("can astronauts see the great wall of china", "/q/great-wall-visible-from-space"),
-    ("why is the sky blue", SKY),
-    ("sky colour scattering", SKY),
-    ("Rayleigh scattering", SKY),
-    ("is msg unhealthy", "/q/msg-bad-for-you"),
-    ("goldfish memory", "/q/goldfish-memory"),
-    ("how short was Napoleon", "/q/napoleon-short"),
-    ("vikings horns", "/q/vikings-horned-helmets"),
-    ("incognito private browsing", "/q/incognito-mode-anonymous"),
-    ("charging phone all night battery damage", "/q/phone-charging-overnight"),
-    ("do microwaves make food radioactive", "/q/microwaves-radioactive-food"),
-    ("knuckle cracking", "/q/cracking-knuckles-arthritis"),
-    ("einstein maths", "/q/einstein-failed-math"),
-    ("camel hump water", "/q/camels-store-water"),
-]
-
+# --- relevance on the demo content (the cases: tests/relevance_cases.py) -------------------
 
 @pytest.mark.parametrize("q, expected", RELEVANCE, ids=[q for q, _ in RELEVANCE])
 def test_the_expected_answer_is_in_the_top_three(demo, client, q, expected):
