@@ -166,7 +166,11 @@ def _url(value, line: int) -> str:
     return url
 
 
-def _sources(value, where: _Located) -> list[SourceEntry]:
+def _sources(data: dict, where: _Located) -> list[SourceEntry]:
+    value = data.get("sources")
+    if not value:
+        raise ContentError(where.line("sources") if "sources" in data else 2,
+                           "an answered question needs at least one source")
     if not isinstance(value, list):
         raise ContentError(where.line("sources"), "sources must be a list")
     entries = []
@@ -244,11 +248,8 @@ def _check_citations(markdown: str, first_line: int, count: int) -> None:
             raise ContentError(first_line + offset, f"citation [{number}] but {limit}")
 
 
-def parse(name: str, text: str) -> AnswerFile:
-    """Parse and validate one file; raise ContentError naming the first broken rule."""
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n")
-    front, body, body_line = _split_front_matter(text)
-    data, where = _load_front(front)
+def _identity(name: str, data: dict, where: _Located, has_body: bool) -> AnswerFile:
+    """What every file's front matter says: known keys, question, slug, category, status."""
     for key in data:
         if key not in KEYS:
             raise ContentError(where.line(key), f"unknown front-matter key '{key}'")
@@ -259,35 +260,38 @@ def parse(name: str, text: str) -> AnswerFile:
     if "category" not in data:
         raise ContentError(2, "'category' is required")
     category = _slug(data["category"], where.line("category"), "category")
-    (summary, summary_line), raw_sections = _split_sections(body, body_line)
-    status = data.get("status") or ("answered" if body.strip() else "unanswered")
+    status = data.get("status") or ("answered" if has_body else "unanswered")
     if status not in STATUSES:
         raise ContentError(where.line("status"), "status must be 'answered' or 'unanswered'")
-    answer = AnswerFile(
+    return AnswerFile(
         name=name, question=question, slug=slug, category=category, status=status,
         checked_on=None, keys=tuple(data),
         slug_line=where.line("slug" if "slug" in data else "question"),
     )
-    if "related" in data and data["related"] is not None:
-        answer.related = _related(data["related"], where)
-    if status == "unanswered":
-        if body.strip():
-            raise ContentError(body_line, "an unanswered question must not have an answer body")
-        if "checked_on" in data or "sources" in data:
-            key = "checked_on" if "checked_on" in data else "sources"
+
+
+def _check_unanswered(data: dict, where: _Located, body: str, body_line: int) -> None:
+    """An unanswered question is only a question: no answer, date or sources yet."""
+    if body.strip():
+        raise ContentError(body_line, "an unanswered question must not have an answer body")
+    for key in ("checked_on", "sources"):
+        if key in data:
             raise ContentError(where.line(key), f"an unanswered question has no '{key}'")
-        return answer
+
+
+def _checked_on(data: dict, where: _Located) -> dt.date:
     if "checked_on" not in data:
         raise ContentError(2, "'checked_on' is required for an answered question")
-    answer.checked_on = _date(data["checked_on"], where.line("checked_on"), "checked_on")
-    if not data.get("sources"):
-        raise ContentError(where.line("sources") if "sources" in data else 2,
-                           "an answered question needs at least one source")
-    answer.sources = _sources(data["sources"], where)
+    return _date(data["checked_on"], where.line("checked_on"), "checked_on")
+
+
+def _body(body: str, body_line: int, source_count: int) -> tuple[str, list[tuple[str, str]]]:
+    """The summary and the '## ' sections, citing only sources the file lists."""
+    (summary, summary_line), raw_sections = _split_sections(body, body_line)
     if not summary:
         raise ContentError(body_line, "the summary before the first '## ' heading is empty")
-    _check_citations(summary, summary_line, len(answer.sources))
-    answer.summary = summary
+    _check_citations(summary, summary_line, source_count)
+    sections = []
     for heading, line, section_body, body_start in raw_sections:
         heading = _HEADING_NUMBER.sub("", heading).strip()
         if not heading:
@@ -296,6 +300,23 @@ def parse(name: str, text: str) -> AnswerFile:
             raise ContentError(line, "a section heading is longer than 300 characters")
         if not section_body:
             raise ContentError(line, f"section '{heading}' has no body")
-        _check_citations(section_body, body_start, len(answer.sources))
-        answer.sections.append((heading, section_body))
+        _check_citations(section_body, body_start, source_count)
+        sections.append((heading, section_body))
+    return summary, sections
+
+
+def parse(name: str, text: str) -> AnswerFile:
+    """Parse and validate one file; raise ContentError naming the first broken rule."""
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n")
+    front, body, body_line = _split_front_matter(text)
+    data, where = _load_front(front)
+    answer = _identity(name, data, where, has_body=bool(body.strip()))
+    if data.get("related") is not None:
+        answer.related = _related(data["related"], where)
+    if answer.status == "unanswered":
+        _check_unanswered(data, where, body, body_line)
+        return answer
+    answer.checked_on = _checked_on(data, where)
+    answer.sources = _sources(data, where)
+    answer.summary, answer.sections = _body(body, body_line, len(answer.sources))
     return answer
