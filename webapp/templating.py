@@ -5,6 +5,7 @@ import datetime as dt
 
 from flask import Flask
 
+from webapp.support.choices import pledge_summary
 from webapp.support.money import format_money
 
 
@@ -22,3 +23,4 @@ def register(app: Flask) -> None:
     app.add_template_filter(long_date)
     app.add_template_filter(thousands)
     app.add_template_filter(format_money, "money")
+    app.add_template_filter(pledge_summary)

@@ -116,7 +116,7 @@ def test_a_logged_out_reader_logs_in_inside_the_widget_pledges_and_another_reade
     widget.get_by_label("Public name").fill("Walrus Fan")
     widget.get_by_role("button", name="Continue").click()
 
-    expect(widget.get_by_text("To pledge $10 once, log in or create an account.")).to_be_visible()
+    expect(widget.get_by_text("To pledge $10 one time, log in or create an account.")).to_be_visible()
     widget.get_by_label("Email").fill(email)
     widget.get_by_label("Password").fill(PASSWORD)
     widget.get_by_role("button", name="Log in and continue").click()
@@ -129,7 +129,7 @@ def test_a_logged_out_reader_logs_in_inside_the_widget_pledges_and_another_reade
     widget.get_by_role("button", name="Pledge", exact=True).click()
 
     expect(widget.locator(".support-thanks")).to_have_text(
-        "Thank you, Walrus Fan! Your pledge of $10 (one time) is recorded.", use_inner_text=True)
+        "Thank you, Walrus Fan! Your pledge of $10 one time is recorded.", use_inner_text=True)
     expect_count(widget, 1, "1")
     header = page.get_by_role("navigation", name="Site")
     expect(header.get_by_role("link", name=name)).to_be_visible()  # the header knows who is logged in

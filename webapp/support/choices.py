@@ -31,8 +31,18 @@ class Choice:
                 "public_name": self.public_name, "message": self.message, "key": self.key}
 
     def summary(self, currency: str) -> str:
-        amount = format_money(self.amount_cents or 0, currency)
-        return f"{amount} every month" if self.frequency == MONTHLY else f"{amount} once"
+        return summary(self.amount_cents or 0, currency, self.frequency)
+
+
+def summary(amount_cents: int, currency: str, frequency: str) -> str:
+    """A pledge in words, the same wherever it is shown: "$10 one time", "$25 every month"."""
+    amount = format_money(amount_cents, currency)
+    return f"{amount} every month" if frequency == MONTHLY else f"{amount} one time"
+
+
+def pledge_summary(pledge) -> str:
+    """The `pledge_summary` filter: a recorded pledge (or a thank-you) in words."""
+    return summary(pledge.amount_cents, pledge.currency, pledge.frequency)
 
 
 def plain_text(text: str) -> str:
