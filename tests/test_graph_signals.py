@@ -1,10 +1,14 @@
 """Engagement signals: counted per day without readers, once per reader, and put to use."""
+import datetime as dt
 import re
+import types
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.pages import HTMX, part, text_of
 from webapp.extensions import db
+from webapp.graph import signals
 from webapp.graph.models import DailySignal
 
 SKY = "/q/why-is-the-sky-blue"
@@ -59,6 +63,53 @@ def test_most_read_this_week_on_the_home_page(demo, app):
     page = text_of(app.test_client().get("/"))
     listed = re.findall(r'<li><a href="(/q/[^"]+)">', part(page, '<ol class="most-read">', "</ol>"))
     assert listed[:2] == [GOLDFISH, SKY]
+
+
+# --- day windows: the clock moved where signals read the date ---------------------------------
+
+TODAY = dt.date.today()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Sets the day that counting and the reading figures take as today."""
+    def set_day(day: dt.date) -> None:
+        fixed = type("FixedDate", (dt.date,), {"today": classmethod(lambda cls: day)})
+        monkeypatch.setattr(signals, "dt", types.SimpleNamespace(date=fixed, timedelta=dt.timedelta))
+    return set_day
+
+
+def most_read(app) -> list[str]:
+    page = text_of(app.test_client().get("/"))
+    if '<ol class="most-read">' not in page:
+        return []
+    return re.findall(r'<li><a href="(/q/[^"]+)">', part(page, '<ol class="most-read">', "</ol>"))
+
+
+def test_most_read_this_week_counts_the_last_seven_days_only(demo, app, clock):
+    clock(TODAY - dt.timedelta(days=7))  # a week ago: outside "this week"
+    for number in range(3):
+        reader(app, number).get(GOLDFISH)
+    clock(TODAY - dt.timedelta(days=6))  # the oldest day inside it
+    reader(app, 10).get(SKY)
+    clock(TODAY)
+    assert counted(demo, "view") == 4
+    assert most_read(demo) == [SKY]  # three readers a week ago count for nothing
+    clock(TODAY + dt.timedelta(days=1))  # tomorrow the sky's day has left the week too
+    assert most_read(demo) == []
+
+
+def test_went_on_to_read_counts_readers_over_the_days(demo, app, clock):
+    first, second = reader(app, 1), reader(app, 2)
+    for days_ago, who in ((30, first), (30, first), (1, second)):  # the same reader twice a day counts once
+        clock(TODAY - dt.timedelta(days=days_ago))
+        follow(who, SKY, GOLDFISH)
+    clock(TODAY)
+    assert counted(demo, "follow") == 2
+    assert "went on to read" not in text_of(app.test_client().get(SKY))
+    follow(first, SKY, GOLDFISH)  # the first reader again, on another day: the third
+    went_on = part(text_of(app.test_client().get(SKY)), '<section class="went-on"')
+    assert "Do goldfish have a three-second memory?" in went_on
 
 
 def test_explorer_recentres_are_counted(demo, client):

@@ -129,6 +129,9 @@ def test_a_process_killed_right_after_its_commit_loses_nothing(demo, client, run
 
 
 def test_two_processes_writing_at_once_leave_the_index_equal_to_the_database(demo, client, runner):
+    """Real processes and real lock contention, on every engine: no LockError reaches a
+    writer. Whether they interleave badly is luck here; the race itself is forced in
+    test_a_drain_reads_the_documents_under_the_lock_so_the_last_commit_wins."""
     first = ["why-is-the-sky-blue", "goldfish-memory", "napoleon-short"]
     second = ["bats-are-blind", "msg-bad-for-you", "five-second-rule"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -146,6 +149,71 @@ def test_two_processes_writing_at_once_leave_the_index_equal_to_the_database(dem
     assert drift(demo).clean
     assert found(client, "alphawhyistheskyblue") == [f"/q/{SKY}"]
     assert found(client, "betabatsareblind") == ["/q/bats-are-blind"]
+
+
+class LockTakenLate:
+    """A planted bug for the race test below: a Whoosh writer that takes the index lock
+    only when it first writes, so a drain reads its outbox rows and documents outside
+    the lock (as the code did before the lock was taken first)."""
+
+    def __init__(self, take_lock):
+        self._take_lock, self._writer = take_lock, None
+
+    def __getattr__(self, name):
+        if self._writer is None:
+            self._writer = self._take_lock()
+        return getattr(self._writer, name)
+
+
+def race_a_drain_against_a_newer_commit(demo, whoosh, monkeypatch) -> None:
+    """Forces the interleaving two processes hit now and then: drain A has read the
+    documents of an edit; before A writes them, another writer commits a newer summary
+    and drains (B). Under the lock, B finds the index busy and leaves its row for the
+    next batch; outside it, B writes the newer summary and A then overwrites it with
+    the older one, and the outbox is empty: the index lies until a rebuild."""
+    from webapp.search import sync
+
+    whoosh.lock_timeout = 0.05  # B gives up quickly when A holds the lock
+    demo.config["SEARCH_DRAIN_ON_COMMIT"] = False
+    with demo.app_context():
+        question(SKY).summary = "Older words about zeppelins [1]."
+        db.session.commit()  # waits in the outbox for drain A
+    demo.config["SEARCH_DRAIN_ON_COMMIT"] = True
+    read_documents = sync.documents_for
+    raced = []
+
+    def read_then_let_another_writer_in(session, ids):
+        docs = read_documents(session, ids)
+        if not raced:  # drain A only; B's own read (if it gets the lock) is left alone
+            raced.append(True)
+            question(SKY).summary = "Newer words about blimps [1]."
+            db.session.commit()  # B: commits, then drains after its commit
+        return docs
+
+    monkeypatch.setattr(sync, "documents_for", read_then_let_another_writer_in)
+    with demo.app_context():
+        sync.drain(whoosh, db.engine)  # A
+    monkeypatch.setattr(sync, "documents_for", read_documents)
+    assert raced
+
+
+def test_a_drain_reads_the_documents_under_the_lock_so_the_last_commit_wins(demo, whoosh, client, monkeypatch):
+    race_a_drain_against_a_newer_commit(demo, whoosh, monkeypatch)
+    assert outbox(demo) == 0  # B's row waited for the lock, and A's next batch applied it
+    assert drift(demo).clean
+    assert found(client, "blimps") == [f"/q/{SKY}"] and found(client, "zeppelins") == []
+
+
+def test_the_race_test_catches_documents_read_outside_the_lock(demo, whoosh, client, runner, monkeypatch):
+    """The test above, against the planted bug: it must see the stale index every time."""
+    from whoosh.index import FileIndex
+
+    take_lock = FileIndex.writer
+    monkeypatch.setattr(FileIndex, "writer", lambda ix, **kw: LockTakenLate(lambda: take_lock(ix, **kw)))
+    race_a_drain_against_a_newer_commit(demo, whoosh, monkeypatch)
+    runner.invoke(args=["search", "sync"])
+    assert drift(demo).stale == [SKY]  # the older words won, and nothing is left to drain
+    assert found(client, "zeppelins") == [f"/q/{SKY}"] and found(client, "blimps") == []
 
 
 def damage_whoosh(demo, index) -> None:
@@ -332,3 +400,34 @@ def test_search_check_on_a_missing_index_says_so(demo, whoosh, runner):
     result = runner.invoke(args=["search", "check"])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)  # not a traceback
     assert "no search index in" in result.output and "flask search rebuild" in result.output
+
+
+def test_at_start_up_a_missing_index_is_rebuilt_in_the_background_while_search_says_so(demo, whoosh, client, monkeypatch):
+    """A serving process (SEARCH_REBUILD_IN_BACKGROUND) whose index is gone: its first
+    request of any kind starts the rebuild and is not kept waiting; searches meanwhile
+    say so; once the rebuild is done they find answers."""
+    from webapp.search import startup
+
+    demo.config["SEARCH_REBUILD_IN_BACKGROUND"] = True
+    shutil.rmtree(whoosh.path)
+    whoosh.forget_searcher()
+    may_finish = threading.Event()
+    rebuild = startup.sync.rebuild
+
+    def slow_rebuild(*args, **kwargs):  # held until the test has searched meanwhile
+        assert may_finish.wait(30)
+        return rebuild(*args, **kwargs)
+
+    monkeypatch.setattr(startup.sync, "rebuild", slow_rebuild)
+    assert client.get("/about").status_code == 200  # the first request: not a search
+    rebuilders = [t for t in threading.enumerate() if t.name == "search-rebuild"]
+    assert len(rebuilders) == 1 and rebuilders[0].is_alive()
+    try:
+        page = text_of(client.get("/search?q=rayleigh"))
+        assert "Search is being rebuilt" in page and result_links(page) == []
+    finally:
+        may_finish.set()
+        rebuilders[0].join(30)
+    page = text_of(client.get("/search?q=rayleigh"))
+    assert result_links(page) == [f"/q/{SKY}"] and "Search is being rebuilt" not in page
+    assert drift(demo).clean

@@ -737,3 +737,20 @@ def test_a_deleted_account_stays_counted_but_leaves_the_wall(app, reader, client
     assert consistent(app)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Pledge).where(Pledge.status == "active")) == 2
+
+
+# --- the pledge rate limit ---------------------------------------------------------------------
+
+def test_pledges_over_the_limit_are_a_429_inside_the_widget_and_change_nothing(app, reader, client):
+    app.config["PLEDGE_LIMIT"] = "2 per minute"
+    for amount in ("500", "1000"):
+        assert post_pledge(client, amount=amount).status_code == 200
+    assert counters(app) == (1, 1500)
+    refused = post_pledge(client, amount="2500")
+    page = text_of(refused)
+    assert refused.status_code == 429 and "Retry-After" in refused.headers
+    assert "<html" not in page and 'id="support-widget"' in page  # in the widget, not an error page
+    assert "Too many attempts" in page
+    assert counters(app) == (1, 1500) and len(pledge_rows(app)) == 2
+    other, _ = log_in_other(app)  # the limit is per account: another reader still pledges
+    assert post_pledge(other, amount="500").status_code == 200
