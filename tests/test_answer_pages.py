@@ -131,7 +131,7 @@ def test_answer_page_shows_the_question_its_check_date_and_the_disclaimer(demo, 
     assert f'Checked on <time datetime="{day.isoformat()}">{long_date(day)}</time>' in page
     disclaimer = part(page, '<p class="disclaimer"', "</p>")
     assert "Plumb can make mistakes. Please verify important information." in disclaimer
-    assert ("/about#method", "Learn more") in links(disclaimer)
+    assert ("/about#method", "Learn more about how we check answers") in links(disclaimer)  # its accessible name
 
 
 def test_answer_page_shows_the_summary_with_every_citation_linked(demo, client):

@@ -176,3 +176,26 @@ def test_odd_input_never_gives_a_server_error(demo, client, url, fragment):
     assert_no_server_error(response)
     assert ("<html" in text_of(response)) != fragment
     assert "Set-Cookie" not in response.headers
+
+
+# --- the icon, the 404 page's words, "Learn more" (issue 12) ---------------------------------
+
+def test_the_icon_is_linked_from_every_page_and_favicon_ico_finds_it(client):
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in client.get("/about").get_data(as_text=True)
+    redirect = client.get("/favicon.ico")
+    assert redirect.status_code == 301 and redirect.headers["Location"] == "/static/favicon.svg"
+    icon = client.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+
+
+def test_a_missing_page_speaks_plumbs_words_not_the_servers(client):
+    page = client.get("/no/such/page")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 404
+    assert "There is nothing at this address." in text
+    assert "requested URL was not found" not in text
+
+
+def test_learn_more_says_what_it_leads_to(demo, client):
+    page = client.get("/q/why-is-the-sky-blue").get_data(as_text=True)
+    assert 'Learn more<span class="visually-hidden"> about how we check answers</span></a>' in page

@@ -23,10 +23,31 @@ TITLES = {
 }
 
 
+# Said in Plumb's voice when the code that refused gave no reason of its own (werkzeug's
+# stock sentences, "The requested URL was not found on the server…", otherwise).
+PLAIN_WORDS = {
+    400: "We could not make sense of that request. Go back and try again.",
+    403: "This page is not open to you.",
+    404: "There is nothing at this address. It may have moved, or the link may be mistyped.",
+    405: "That action is not allowed here.",
+    413: "That request is larger than this site accepts.",
+    429: "That was a lot of requests in a short time. Please wait a moment and try again.",
+    500: "We have been told about it. Please try again in a moment.",
+    503: "Plumb is busy for a moment. Please try again shortly.",
+}
+
+
+def _message(error: HTTPException, code: int) -> str:
+    stock = type(error).description
+    if code == 500 or not error.description or error.description == stock:
+        return PLAIN_WORDS.get(code, error.description or "")
+    return error.description
+
+
 def error_page(error: HTTPException):
     code = error.code or 500
     title = TITLES.get(code, error.name)
-    message = error.description if code != 500 else "We have been told about it. Please try again in a moment."
+    message = _message(error, code)
     # On our own failures, the reference that finds this request's log lines.
     reference = request_id() if code >= 500 else None
     body = render("site/error.html", error_title=title, message=message, code=code, reference=reference)

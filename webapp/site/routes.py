@@ -1,7 +1,7 @@
-"""About and health pages."""
+"""About, health and the icon."""
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, redirect, url_for
 from sqlalchemy import text
 
 from webapp.extensions import db
@@ -13,6 +13,12 @@ bp = Blueprint("site", __name__)
 @bp.get("/about")
 def about():
     return render("site/about.html")
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers and crawlers ask for /favicon.ico whatever the page says: the SVG icon."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
 
 
 @bp.get("/healthz")
