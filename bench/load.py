@@ -33,7 +33,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import psutil
@@ -41,11 +40,14 @@ from sqlalchemy import create_engine, make_url, select, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from search import recreate_database  # noqa: E402
+from tests.servers import wait_healthy  # noqa: E402
 
 BIN = ROOT / ".venv" / "bin"
 HIGH = "100000 per minute"
 PASSWORD = "load-test: plumb supporter 7f3c9e"  # accounts on a scratch database only
-SERVER_DATABASES = {"postgres", "template0", "template1"}
 
 
 def limit_settings() -> list[str]:
@@ -60,17 +62,6 @@ def say(message: str) -> None:
 
 
 # -- 1, 2: a fresh database with content, a campaign and accounts --
-
-def reset_database(url: str) -> None:
-    name = make_url(url).database
-    if not name or name in SERVER_DATABASES:
-        raise SystemExit(f"refusing to empty the database {name!r}: name a scratch database")
-    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'drop database if exists "{name}" with (force)'))
-        connection.execute(text(f'create database "{name}"'))
-    admin.dispose()
-
 
 def flush_redis(url: str) -> None:
     import redis
@@ -138,18 +129,6 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_healthy(url: str, process: subprocess.Popen, log: Path, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"gunicorn exited with {process.returncode}:\n{log.read_text(errors='replace')}")
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"gunicorn did not answer /healthz within {seconds} s")
 
 
 # -- 4: CPU per process group while Locust runs --
@@ -363,7 +342,7 @@ def main() -> int:
     if not args.skip_setup:
         say(f"emptying {make_url(args.database).render_as_string(hide_password=True)} and {args.redis}")
         started = time.monotonic()
-        reset_database(args.database)
+        recreate_database(args.database)
         flush_redis(args.redis)
         flask(env, "db", "upgrade")
         flask(env, "content", "import", "content/demo")
@@ -384,7 +363,7 @@ def main() -> int:
     with server_log.open("wb") as log:
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        wait_healthy(site, server, server_log)
+        wait_healthy(site, server, lambda: server_log.read_text(errors="replace"), seconds=60)
         say(f"gunicorn ({args.workers} workers) on {site}, pid {server.pid}")
         locust_command = [str(BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
                           "--host", site, "--users", str(args.users), "--spawn-rate", str(args.spawn_rate),

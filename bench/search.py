@@ -72,10 +72,13 @@ def folder_size(path: Path) -> int:
 
 # --- the databases -----------------------------------------------------------------------
 
+SERVER_DATABASES = {"postgres", "template0", "template1"}  # never emptied
+
+
 def recreate_database(url: str) -> None:
     """Drop and create the scratch PostgreSQL database `url` names."""
     name = make_url(url).database
-    if not name or not name.replace("_", "").isalnum():
+    if not name or not name.replace("_", "").isalnum() or name in SERVER_DATABASES:
         raise SystemExit(f"not a scratch database name: {name!r}")
     server = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
     with server.connect() as connection:

@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,7 +68,7 @@ def gunicorn(folder: Path, database_url: str, workers: int = 3, **settings: str)
             preexec_fn=_die_with_parent)
     listener.close()
     try:
-        _wait_healthy(server, process)
+        wait_healthy(server.url, process, server.output)
         yield server
     finally:
         process.terminate()
@@ -78,18 +79,20 @@ def gunicorn(folder: Path, database_url: str, workers: int = 3, **settings: str)
             process.wait()
 
 
-def _wait_healthy(server: Server, process: subprocess.Popen, seconds: float = 30) -> None:
+def wait_healthy(url: str, process: subprocess.Popen, output: Callable[[], str], seconds: float = 30) -> None:
+    """Until gunicorn at `url` answers /healthz; AssertionError with its `output()` if it
+    exits or does not answer in time."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"gunicorn exited with {process.returncode}:\n{server.output()}")
+            raise AssertionError(f"gunicorn exited with {process.returncode}:\n{output()}")
         try:
-            with urllib.request.urlopen(f"{server.url}/healthz", timeout=2) as response:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:
             time.sleep(0.1)
-    raise AssertionError(f"gunicorn did not answer /healthz within {seconds} s:\n{server.output()}")
+    raise AssertionError(f"gunicorn did not answer /healthz within {seconds} s:\n{output()}")
 
 
 # --- a reader's browser, talking to a real server ------------------------------------------
