@@ -42,8 +42,7 @@ def from_environment() -> dict:
         "PLUMB_ENV": env,
         "SECRET_KEY": secret or _dev_secret_key(),
         # Earlier keys, comma-separated: sessions they signed still open after a rotation.
-        "SECRET_KEY_FALLBACKS": [key.strip() for key in os.environ.get("SECRET_KEY_FALLBACKS", "").split(",")
-                                 if key.strip()],
+        "SECRET_KEY_FALLBACKS": _names(os.environ.get("SECRET_KEY_FALLBACKS", "")),
         "SQLALCHEMY_DATABASE_URI": database,
         # whoosh | postgres; empty: postgres when the database is PostgreSQL, else whoosh.
         "SEARCH_ENGINE": os.environ.get("SEARCH_ENGINE", ""),

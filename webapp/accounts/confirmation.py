@@ -11,13 +11,14 @@ import datetime as dt
 import hashlib
 import logging
 
-from flask import current_app, url_for
+from flask import current_app
 from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
 from webapp.accounts import limits, mail, service
 from webapp.accounts.models import User
 from webapp.redirects import safe_next
+from webapp.urls import absolute_url
 
 logger = logging.getLogger(__name__)
 
@@ -60,13 +61,6 @@ def read(session: Session, token: str) -> tuple[User, str]:
     return user, safe_next(data.get("next"), "/")
 
 
-def _absolute(path: str) -> str:
-    # Links in mail are absolute; in production they start with SITE_URL, never with the
-    # Host a request named.
-    base = current_app.config.get("SITE_URL") or url_for("answers.home", _external=True).rstrip("/")
-    return base + path
-
-
 def _send(to: str, subject: str, text: str) -> None:
     """Hand one message to the mailer, unless this address has had its share lately (then
     nothing is sent, silently: the answer must not differ, and a mailbox must not be flooded)."""
@@ -77,7 +71,7 @@ def _send(to: str, subject: str, text: str) -> None:
 
 
 def _confirm_text(user: User, next_url: str, again: bool) -> str:
-    link = _absolute(url_for("accounts.confirm", token=token_for(user, next_url)))
+    link = absolute_url("accounts.confirm", token=token_for(user, next_url))
     hours = current_app.config["CONFIRM_LINK_HOURS"]
     site = current_app.config["SITE_NAME"]
     opening = (f"Someone, perhaps you, tried to register again with this address. Your {site} account, "
@@ -103,7 +97,7 @@ def send_for(registration: service.Registration, next_url: str) -> None:
     if registration.outcome != service.EXISTING:
         send_link(user, next_url, again=registration.outcome == service.UNCONFIRMED)
         return
-    login = _absolute(url_for("accounts.login"))
+    login = absolute_url("accounts.login")
     _send(user.email, f"Someone tried to register on {site} with your address",
           f"Someone, perhaps you, tried to create a {site} account with this address. It has an account "
           f"already, so nothing was created and nothing was changed.\n\nTo log in, go to {login} and use "

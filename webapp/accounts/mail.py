@@ -18,6 +18,9 @@ from flask import Flask, current_app
 logger = logging.getLogger(__name__)
 
 KEPT_MESSAGES = 20
+# What a reader is told when a message could not be handed over, and when to try again.
+FAILED = "We could not send you a message just now. Please try again in a few minutes."
+RETRY_SECONDS = 120
 
 
 class MailError(Exception):

@@ -12,8 +12,6 @@ from webapp.redirects import safe_next
 from webapp.rendering import render
 
 bp = Blueprint("accounts", __name__)
-MAIL_RETRY_SECONDS = 120
-MAIL_FAILED = "We could not send you a message just now. Please try again in a few minutes."
 
 
 def _next() -> str:
@@ -41,7 +39,7 @@ def login():
         try:
             confirmation.send_link(user, _next())
         except mail.MailError:
-            raise ServiceUnavailable(MAIL_FAILED, retry_after=MAIL_RETRY_SECONDS) from None
+            raise ServiceUnavailable(mail.FAILED, retry_after=mail.RETRY_SECONDS) from None
         return _check_inbox(user.email, waiting=True)
     sessions.sign_in(user, remember=bool(form.remember.data))
     return redirect(_next(), code=303)
@@ -63,7 +61,7 @@ def register():
     try:
         confirmation.send_for(registration, _next())
     except mail.MailError:
-        raise ServiceUnavailable(MAIL_FAILED, retry_after=MAIL_RETRY_SECONDS) from None
+        raise ServiceUnavailable(mail.FAILED, retry_after=mail.RETRY_SECONDS) from None
     return _check_inbox(registration.user.email)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, current_app, url_for
+from flask import Blueprint, current_app
 
 from webapp.answers import metadata, parts, service
 from webapp.answers.markdown import to_html
@@ -11,16 +11,10 @@ from webapp.extensions import db
 from webapp.lookups import or_404
 from webapp.pagination import page_number
 from webapp.rendering import render
+from webapp.urls import absolute_url
 
 bp = Blueprint("answers", __name__)
 RECENT_COUNT = 8
-
-
-def _absolute(endpoint: str, **values) -> str:
-    base = current_app.config["SITE_URL"]
-    if base:
-        return base + url_for(endpoint, **values)
-    return url_for(endpoint, _external=True, **values)
 
 
 @bp.get("/")
@@ -44,7 +38,7 @@ def category(slug: str):
 @bp.get("/q/<slug:slug>")
 def question(slug: str):
     found = or_404(service.question_by_slug(db.session, slug), service.NO_QUESTION)
-    url = _absolute("answers.question", slug=found.slug)
+    url = absolute_url("answers.question", slug=found.slug)
     context = dict(
         question=found,
         canonical_url=url,
@@ -60,7 +54,7 @@ def question(slug: str):
         summary_html=to_html(found.summary, sources),
         section_html=[to_html(s.body, sources) for s in found.sections],
         outdated=service.is_outdated(found, dt.date.today(), current_app.config["OUTDATED_AFTER_MONTHS"]),
-        jsonld=metadata.article_jsonld(found, url, current_app.config["SITE_NAME"], _absolute("answers.home")),
+        jsonld=metadata.article_jsonld(found, url, current_app.config["SITE_NAME"], absolute_url("answers.home")),
         **context,
     )
 
@@ -72,4 +66,4 @@ def section(slug: str, position: int):
     body = to_html(found.body, service.source_refs(found.question))
     return render("answers/section.html", block="section_body", section=found,
                   question=found.question, body_html=body,
-                  canonical_url=_absolute("answers.question", slug=found.question.slug))
+                  canonical_url=absolute_url("answers.question", slug=found.question.slug))

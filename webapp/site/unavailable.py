@@ -29,8 +29,7 @@ def settle(error: OperationalError) -> None:
 
 def unavailable(error: OperationalError):
     settle(error)
-    body, status, headers = error_page(ServiceUnavailable(description=BUSY))
-    return body, status, [*headers, ("Retry-After", str(RETRY_AFTER_SECONDS))]
+    return error_page(ServiceUnavailable(description=BUSY, retry_after=RETRY_AFTER_SECONDS))
 
 
 def register(app: Flask) -> None:

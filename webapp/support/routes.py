@@ -158,8 +158,8 @@ def _check_inbox(send, email: str, waiting: bool = False):
         send()
     except mail.MailError:
         response = _widget(503, mode=INBOX, choice=w.draft(), email=email, waiting=waiting, mail_failed=True,
-                           message="We could not send you a message just now. Please try again in a few minutes.")
-        response.headers["Retry-After"] = "120"
+                           message=mail.FAILED)
+        response.headers["Retry-After"] = str(mail.RETRY_SECONDS)
         return response
     return _widget(mode=INBOX, choice=w.draft(), email=email, waiting=waiting)
 
