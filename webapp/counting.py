@@ -95,6 +95,12 @@ def first_time_today(key: str, today: dt.date | None = None, start_memory: bool 
     return address_allows(per_address, "count", today.isoformat(), key)
 
 
+def limit_prefix() -> str:
+    """The prefix of our own keys in the rate-limit storage, beside Flask-Limiter's (tests
+    give each app its own)."""
+    return current_app.config.get("RATELIMIT_KEY_PREFIX") or "plumb"
+
+
 def address_allows(limit, *what: str) -> bool:
     """Take one of this address's allowance of `what` in the shared rate-limit storage;
     False when it is used up, or when the storage cannot say (counting is secondary).
@@ -105,9 +111,8 @@ def address_allows(limit, *what: str) -> bool:
     secret = current_app.secret_key
     secret = secret if isinstance(secret, bytes) else str(secret).encode()
     address = hmac.new(secret, (get_remote_address() or "").encode(), hashlib.sha256).hexdigest()[:20]
-    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX") or "plumb"
     try:
-        allowed = limiter.limiter.hit(limit, prefix, *what, address)
+        allowed = limiter.limiter.hit(limit, limit_prefix(), *what, address)
     except Exception as error:  # Redis gone: a count lost, never a page
         failed("rate-limit storage", error)
         return False
@@ -115,15 +120,16 @@ def address_allows(limit, *what: str) -> bool:
     return allowed
 
 
-def failed(kind: str, error: BaseException) -> None:
-    """Log a failed count once per kind per process, until a count of that kind works again:
+def failed(kind: str, error: BaseException, what: str | None = None,
+           consequence: str = "pages go on without it") -> None:
+    """Log a failure once per kind per process, until that kind works again (`succeeded`):
     one line an operator can act on, not a traceback per request."""
     if kind not in _failing:
         _failing.add(kind)
         cause = getattr(error, "orig", None) or error  # the driver's words, not the statement
         words = str(cause).strip().splitlines()
-        log.error("counting %s failed; pages go on without it (logged once until it works again): %s: %s",
-                  kind, type(cause).__name__, words[0] if words else "")
+        log.error("%s failed; %s (logged once until it works again): %s: %s", what or f"counting {kind}",
+                  consequence, type(cause).__name__, words[0] if words else "")
 
 
 def succeeded(kind: str) -> None:

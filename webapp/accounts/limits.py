@@ -15,20 +15,19 @@ worker and app server sees the same counts. An attempt that is made to wait is r
 before its password is checked: 429 with Retry-After."""
 from __future__ import annotations
 
-import logging
 import math
 import time
 from functools import wraps
 
 from flask import current_app, make_response, request
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from limits import parse_many
 from werkzeug.exceptions import TooManyRequests
 
 from webapp.accounts.service import normalized_email
+from webapp.counting import failed, limit_prefix, succeeded
 from webapp.extensions import limiter
-
-log = logging.getLogger(__name__)
 
 # Answers that mean "wrong password": a failed login (401), a wrong current password on
 # the account page (422). A refused attempt (429) was never checked and counts nothing.
@@ -40,15 +39,6 @@ FAILURE_MEMORY_SECONDS = 24 * 3600
 
 def _setting(name: str):
     return lambda: current_app.config[name]
-
-
-def _prefix() -> str:
-    # Our own keys sit beside Flask-Limiter's, under the same prefix (tests give each app its own).
-    return current_app.config.get("RATELIMIT_KEY_PREFIX") or "plumb"
-
-
-def _address() -> str:
-    return request.remote_addr or "unknown"
 
 
 def account_key(email: str) -> str:
@@ -69,11 +59,11 @@ def _pair_limits():
 
 
 def _count_key(account: str) -> str:
-    return f"{_prefix()}/login-failures/{account}"
+    return f"{limit_prefix()}/login-failures/{account}"
 
 
 def _wait_key(account: str) -> str:
-    return f"{_prefix()}/login-wait/{account}"
+    return f"{limit_prefix()}/login-wait/{account}"
 
 
 def delay_after(failures: int) -> int:
@@ -91,7 +81,7 @@ def wait_seconds(account: str, address: str) -> int:
     waits = []
     failed_here = False
     for item in _pair_limits():
-        stats = strategy.get_window_stats(item, _prefix(), "login-failed", account, address)
+        stats = strategy.get_window_stats(item, limit_prefix(), "login-failed", account, address)
         failed_here = failed_here or stats.remaining < item.amount
         if stats.remaining == 0:
             waits.append(stats.reset_time - now)
@@ -106,7 +96,7 @@ def wait_seconds(account: str, address: str) -> int:
 
 def record_failure(account: str, address: str) -> None:
     for item in _pair_limits():
-        limiter.limiter.hit(item, _prefix(), "login-failed", account, address)
+        limiter.limiter.hit(item, limit_prefix(), "login-failed", account, address)
     storage = limiter.storage
     failures = storage.incr(_count_key(account), FAILURE_MEMORY_SECONDS)
     if delay := delay_after(failures):
@@ -120,7 +110,7 @@ def record_success(account: str, address: str) -> None:
     """This address knows the password: its own failures are forgiven (the account's are
     not, or a guesser who also knows one password could reset its delay)."""
     for item in _pair_limits():
-        limiter.limiter.clear(item, _prefix(), "login-failed", account, address)
+        limiter.limiter.clear(item, limit_prefix(), "login-failed", account, address)
 
 
 def wait_message(seconds: int) -> str:
@@ -137,7 +127,7 @@ def _password_attempts(account_of):
         def guarded(*args, **kwargs):
             if request.method != "POST":
                 return view(*args, **kwargs)
-            account, address = account_of(), _address()
+            account, address = account_of(), get_remote_address()
             if wait := _unless_storage_fails(wait_seconds, account, address, otherwise=0):
                 raise TooManyRequests(description=wait_message(wait), retry_after=wait)
             response = make_response(view(*args, **kwargs))
@@ -175,11 +165,8 @@ def register(view):
 def may_mail(recipient: str) -> bool:
     """Whether one more message may go to `recipient` now (and count it if so)."""
     return _unless_storage_fails(
-        lambda: all(limiter.limiter.hit(item, _prefix(), "mail", normalized_email(recipient)[:254])
+        lambda: all(limiter.limiter.hit(item, limit_prefix(), "mail", normalized_email(recipient)[:254])
                     for item in parse_many(current_app.config["MAIL_LIMIT_RECIPIENT"])), otherwise=True)
-
-
-_storage_failing = False  # in this process: logged once until the storage answers again
 
 
 def _unless_storage_fails(action, *args, otherwise=None):
@@ -187,13 +174,10 @@ def _unless_storage_fails(action, *args, otherwise=None):
 
     The limits open rather than every login failing, as Flask-Limiter's own do
     (RATELIMIT_SWALLOW_ERRORS): a Redis outage must not lock everyone out."""
-    global _storage_failing
     try:
         result = action(*args)
     except Exception as error:  # the storage's own errors (redis.ConnectionError, timeouts, ...)
-        if not _storage_failing:
-            _storage_failing = True
-            log.error("login limits cannot reach their storage; not applied until it answers: %s", error)
+        failed("login limits", error, what="login limits' storage", consequence="not applied until it answers")
         return otherwise
-    _storage_failing = False
+    succeeded("login limits")
     return result
