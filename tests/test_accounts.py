@@ -948,3 +948,26 @@ def test_wrong_current_passwords_on_the_account_page_are_limited(limited):
         assert change_password(browser, "guess guess guess", NEW_PASSWORD).status_code == 422
     assert_too_many(change_password(browser, PASSWORD, NEW_PASSWORD))
     assert login(lim.browser(address_offset=1), email=email, password=PASSWORD).status_code == 303
+
+
+def test_new_passwords_the_rules_refuse_are_not_wrong_passwords(limited):
+    lim = limited(LOGIN_LIMIT_ACCOUNT_ADDRESS="3 per minute")
+    email = lim.email("reader")
+    make_user(lim.app, email)
+    browser = lim.browser()
+    assert login(browser, email=email).status_code == 303
+    for _ in range(4):  # the right current password, a new one that is too weak
+        assert change_password(browser, PASSWORD, "password").status_code == 422
+    assert change_password(browser, PASSWORD, NEW_PASSWORD).status_code == 303
+
+
+def test_wrong_passwords_when_deleting_the_account_are_limited_too(limited):
+    lim = limited(LOGIN_LIMIT_ACCOUNT_ADDRESS="3 per minute")
+    email = lim.email("reader")
+    make_user(lim.app, email)
+    browser = lim.browser()
+    assert login(browser, email=email).status_code == 303
+    for _ in range(3):
+        assert delete_account(browser, "guess guess guess").status_code == 422
+    assert_too_many(delete_account(browser, PASSWORD))
+    assert login(lim.browser(address_offset=1), email=email, password=PASSWORD).status_code == 303  # still there

@@ -19,7 +19,7 @@ import math
 import time
 from functools import wraps
 
-from flask import current_app, make_response, request
+from flask import current_app, g, make_response, request
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from limits import parse_many
@@ -29,9 +29,6 @@ from webapp.accounts.service import normalized_email
 from webapp.counting import failed, limit_prefix, succeeded
 from webapp.extensions import limiter
 
-# Answers that mean "wrong password": a failed login (401), a wrong current password on
-# the account page (422). A refused attempt (429) was never checked and counts nothing.
-FAILED = (401, 422)
 # How long an account's wrong passwords are remembered, from the first one; the delay
 # they cause never exceeds LOGIN_MAX_DELAY_SECONDS.
 FAILURE_MEMORY_SECONDS = 24 * 3600
@@ -119,6 +116,12 @@ def wait_message(seconds: int) -> str:
     return f"Too many wrong passwords for this account from here. Please wait {when} and try again."
 
 
+def wrong_password() -> None:
+    """Called by a view that has just found the password wrong: that, and only that, counts
+    against the account (not a new password the rules refuse, not a bad form)."""
+    g.wrong_password = True
+
+
 def _password_attempts(account_of):
     """Hold up attempts from addresses that guessed wrong, and count what each attempt was."""
 
@@ -131,7 +134,7 @@ def _password_attempts(account_of):
             if wait := _unless_storage_fails(wait_seconds, account, address, otherwise=0):
                 raise TooManyRequests(description=wait_message(wait), retry_after=wait)
             response = make_response(view(*args, **kwargs))
-            if response.status_code in FAILED:
+            if g.get("wrong_password"):
                 _unless_storage_fails(record_failure, account, address)
             elif response.status_code < 400:
                 _unless_storage_fails(record_success, account, address)
@@ -152,7 +155,7 @@ def login(view):
 
 
 def password_check(view):
-    """The account page's forms that ask for the current password."""
+    """The account page's forms that ask for the current password (change it, delete the account)."""
     return _per_address("LOGIN_LIMIT_ADDRESS", "login-address")(_password_attempts(_current_account)(view))
 
 

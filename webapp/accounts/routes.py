@@ -33,6 +33,7 @@ def login():
     user = service.authenticate(db.session, form.email.data or "", form.password.data or "")
     if user is None:
         form.password.errors = [service.WRONG_LOGIN]
+        limits.wrong_password()
         return render("accounts/login.html", form=form), 401
     if not user.is_confirmed:
         # The password matched, so this tells nothing to someone who did not know it.
@@ -117,6 +118,8 @@ def change_password():
     try:
         service.change_password(db.session, user, form.current_password.data or "", form.new_password.data or "")
     except service.AccountError as error:
+        if error.field == "current_password":
+            limits.wrong_password()
         getattr(form, error.field).errors = [str(error)]
         return _account_page(password_form=form, status=422)
     sessions.sign_in_again(user)
@@ -126,11 +129,13 @@ def change_password():
 
 @bp.post("/account/delete")
 @login_required
+@limits.password_check
 def delete_account():
     form = DeleteForm()
     try:
         service.delete(db.session, current_user._get_current_object(), form.password.data or "")
     except service.AccountError as error:
+        limits.wrong_password()
         form.password.errors = [str(error)]
         return _account_page(delete_form=form, status=422)
     sessions.sign_out()

@@ -125,6 +125,7 @@ def login():
     user = accounts.authenticate(db.session, form.email.data or "", form.password.data or "")
     if user is None:
         form.password.errors = [accounts.WRONG_LOGIN]
+        limits.wrong_password()
         return _widget(401, mode=w.LOGIN, choice=w.draft(), login_form=form)
     if not user.is_confirmed:  # the password matched: send the link again, and say so
         return _check_inbox(lambda: confirmation.send_link(user, _pledge_url()), user.email, waiting=True)
