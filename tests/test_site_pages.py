@@ -104,7 +104,7 @@ def test_the_scripts_and_styles_a_page_names_are_served(client):
     page = text_of(get(client, "/"))
     assets = [t["src"] for t in tags(page, "script") if "src" in t]
     assets += [t["href"] for t in tags(page, "link") if t.get("rel") == "stylesheet"]
-    assert len(assets) == 4
+    assert len(assets) >= 4  # the static-files work bundles these (issue 12)
     for url in assets:
         response = get(client, url)
         assert response.status_code == 200 and response.data, url

@@ -1,0 +1,1 @@
+// search: behaviour of its own (none yet). Improves a page that already works without it.

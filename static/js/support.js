@@ -1,0 +1,1 @@
+// support: behaviour of its own (none yet). Improves a page that already works without it.
