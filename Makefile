@@ -7,11 +7,14 @@ PORT ?= 5000
 WORKERS ?= 2
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
-VENDOR := static/vendor
+# The one stylesheet and one script every page loads, built from npm's packages and our
+# own files (frontend/build.mjs; docs/deploy.md#static-files). Never committed.
+STATIC_BUILD := static/build
+STATIC_SOURCES := $(wildcard frontend/* static/css/*.css static/js/*.js static/favicon.svg)
 # What every search engine must pass (webapp/search/engine.py).
 SEARCH_CONTRACT := tests/test_search.py tests/test_search_index.py tests/test_graph_suggestions.py
 
-.PHONY: run serve setup migrate demo lint test test-sqlite test-postgres bench clean
+.PHONY: run serve setup static migrate demo lint test test-sqlite test-postgres bench clean
 
 run: setup migrate demo
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
@@ -25,7 +28,7 @@ serve: setup migrate demo instance/secret_key
 	  REDIS_URL="$$REDIS_URL" WORKERS=$(WORKERS) BIND=127.0.0.1:$(PORT) \
 	  $(BIN)/gunicorn --config gunicorn.conf.py 'webapp:create_app()'
 
-setup: $(VENV)/.installed $(VENDOR)/.installed
+setup: $(VENV)/.installed $(STATIC_BUILD)/manifest.json
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,13 +36,17 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-# Third-party front-end files come from npm at set-up and are never committed.
-$(VENDOR)/.installed: package.json package-lock.json
+# Third-party front-end packages come from npm at set-up and are never committed.
+node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
-	mkdir -p $(VENDOR)
-	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
-	cp node_modules/@picocss/pico/css/pico.min.css $(VENDOR)/pico.min.css
 	touch $@
+
+# Rebuilt whenever a stylesheet or script changed, with the .br and .gz copies WhiteNoise
+# serves. (In development the app also rebuilds an out-of-date build by itself.)
+$(STATIC_BUILD)/manifest.json: node_modules/.installed $(STATIC_SOURCES)
+	node frontend/build.mjs
+
+static: $(STATIC_BUILD)/manifest.json
 
 instance/secret_key:
 	mkdir -p instance
@@ -97,4 +104,4 @@ $(VENV)/.bench-installed: pyproject.toml
 	touch $@
 
 clean:
-	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache
+	rm -rf $(VENV) node_modules $(STATIC_BUILD) static/vendor .pytest_cache

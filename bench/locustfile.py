@@ -45,7 +45,9 @@ ACCOUNTS = int(os.environ.get("PLUMB_LOAD_ACCOUNTS", "0"))
 PASSWORD = os.environ.get("PLUMB_LOAD_PASSWORD", "")
 POLL_SECONDS = int(os.environ.get("SUPPORT_POLL_SECONDS", "15"))
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
-STATIC = ("/static/vendor/pico.min.css", "/static/css/plumb.css", "/static/vendor/htmx.min.js", "/static/js/plumb.js")
+# What every page names: the built stylesheet, script and icon (`make static`; hashed names).
+STATIC = tuple("/static/" + built for built in json.loads(
+    (Path(__file__).resolve().parent.parent / "static" / "build" / "manifest.json").read_text()).values())
 FALLBACK_QUERIES = ("sky blue", "goldfish memory", "vitamin c cold", "cracking knuckles", "is:unanswered",
                     "category:health sugar", "bats blind", "\"great wall\"", "lightning twice", "xqzzv")
 

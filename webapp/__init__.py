@@ -43,6 +43,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from webapp import cli
 
     cli.register(app)
+    from webapp.site import static_files
+
+    static_files.register(app)  # last: WhiteNoise answers /static/ before every other wrapper
     return app
 
 

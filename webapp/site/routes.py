@@ -1,7 +1,7 @@
 """About, health and the icon."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, url_for
+from flask import Blueprint, current_app, send_from_directory
 from sqlalchemy import text
 
 from webapp.extensions import db
@@ -17,8 +17,10 @@ def about():
 
 @bp.get("/favicon.ico")
 def favicon():
-    """Browsers and crawlers ask for /favicon.ico whatever the page says: the SVG icon."""
-    return redirect(url_for("static", filename="favicon.svg"), code=301)
+    """Browsers and crawlers ask for /favicon.ico whatever the page says (pages link the
+    SVG): the same icon as an ICO (frontend/favicon_ico.py draws it), kept for a day
+    since its name never changes."""
+    return send_from_directory(current_app.static_folder, "favicon.ico", max_age=24 * 3600)
 
 
 @bp.get("/healthz")
