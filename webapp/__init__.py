@@ -108,8 +108,8 @@ def _page_parts(app: Flask) -> None:
     from webapp.graph import page_parts as graph_parts
     from webapp.search import page_parts as search_parts
 
-    parts.add(app, question=graph_parts.on_question, home=graph_parts.on_home)
-    parts.add(app, question=search_parts.on_question)
+    parts.add(app, question=graph_parts.on_question, shared=graph_parts.went_on, home=graph_parts.on_home)
+    parts.add(app, content=search_parts.on_question, settled=search_parts.settled)
 
 
 def _templates(app: Flask) -> None:

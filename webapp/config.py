@@ -86,6 +86,19 @@ def from_environment() -> dict:
         # /metrics answers these addresses/networks (comma-separated), or a bearer token.
         "METRICS_ALLOW": os.environ.get("METRICS_ALLOW", "127.0.0.1,::1"),
         "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
+        # Rendered answer bodies (webapp/answers/cache.py), keyed by the database's content
+        # version: in Redis when REDIS_URL is set (shared by workers and servers), else per
+        # process. A cache that errors or times out is skipped, logged once.
+        "CACHE_TYPE": os.environ.get("CACHE_TYPE") or ("RedisCache" if os.environ.get("REDIS_URL") else "SimpleCache"),
+        "CACHE_REDIS_URL": os.environ.get("CACHE_REDIS_URL") or os.environ.get("REDIS_URL", ""),
+        "CACHE_KEY_PREFIX": "plumb:",
+        "CACHE_DEFAULT_TIMEOUT": int(os.environ.get("CACHE_DEFAULT_TIMEOUT", str(24 * 3600))),
+        "CACHE_THRESHOLD": 2000,  # SimpleCache: bodies kept per process before the oldest go
+        # How late the parts of an answer page that follow reading figures ("went on to read")
+        # may be: they are kept this long, and with the content version, in the same cache.
+        "ANSWER_SHARED_SECONDS": int(os.environ.get("ANSWER_SHARED_SECONDS", "60")),
+        # Seconds a Redis cache may take to answer before the page renders without it.
+        "CACHE_REDIS_TIMEOUT": float(os.environ.get("CACHE_REDIS_TIMEOUT", "0.25")),
         "RATELIMIT_HEADERS_ENABLED": True,
         # Redis down: limits are not applied (and it is logged) rather than every limited
         # request failing; reading and writing go on, and counting skips (webapp/counting.py).

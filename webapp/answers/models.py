@@ -23,6 +23,7 @@ ANSWERED = "answered"
 UNANSWERED = "unanswered"
 CURATED = "curated"  # a related link written in a content file
 SUGGESTED = "suggested"  # computed from the text to fill "Want to dive deeper?"
+CONTENT_VERSION_ID = 1  # the one row of content_version
 
 
 class Category(db.Model):
@@ -130,3 +131,18 @@ class RelatedLink(db.Model):
 
     from_question: Mapped[Question] = relationship(foreign_keys=[from_id], back_populates="links")
     to_question: Mapped[Question] = relationship(foreign_keys=[to_id])
+
+
+class ContentVersion(db.Model):
+    """One row (id 1) whose token is written again, in the same transaction, by every
+    change to what answer pages show: questions, sections, sources, categories and
+    related links (webapp/answers/cache.py). Every app server reads it, so it keys the
+    answer bodies they share in the cache. A random token rather than a counter: a
+    database restored from a backup, or another database beside the same Redis, never
+    meets a key that was rendered from something else."""
+
+    __tablename__ = "content_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

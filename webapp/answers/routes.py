@@ -1,11 +1,10 @@
 """Answer pages, categories and the home page: read input, call the service, render."""
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Blueprint, current_app
 
-from webapp.answers import metadata, parts, service
+from webapp.answers import bodies, parts, service
+from webapp.answers import cache as answer_cache
 from webapp.answers.markdown import to_html
 from webapp.extensions import db
 from webapp.lookups import or_404
@@ -14,6 +13,8 @@ from webapp.rendering import render
 from webapp.urls import absolute_url
 
 bp = Blueprint("answers", __name__)
+# The answer cache and its content version come with the pages that use them.
+bp.record_once(lambda state: answer_cache.register(state.app))
 RECENT_COUNT = 8
 
 
@@ -37,26 +38,14 @@ def category(slug: str):
 
 @bp.get("/q/<slug:slug>")
 def question(slug: str):
-    found = or_404(service.question_by_slug(db.session, slug), service.NO_QUESTION)
-    url = absolute_url("answers.question", slug=found.slug)
+    found, version = service.question_and_version(db.session, slug)
+    found = or_404(found, service.NO_QUESTION)
     context = dict(
         question=found,
-        canonical_url=url,
-        description=metadata.description(found, current_app.config["SITE_NAME"]),
-        linked_from=service.linked_from(db.session, found),
-        **parts.for_question(found),  # the reader's path, figures, requests, similar answers
+        answer=bodies.for_page(db.session, version, found),  # the same for every reader: cached
+        **parts.for_question(found),  # the reader's path, figures, requests
     )
-    if not found.answered:
-        return render("answers/unanswered.html", **context)
-    sources = service.source_refs(found)
-    return render(
-        "answers/question.html",
-        summary_html=to_html(found.summary, sources),
-        section_html=[to_html(s.body, sources) for s in found.sections],
-        outdated=service.is_outdated(found, dt.date.today(), current_app.config["OUTDATED_AFTER_MONTHS"]),
-        jsonld=metadata.article_jsonld(found, url, current_app.config["SITE_NAME"], absolute_url("answers.home")),
-        **context,
-    )
+    return render("answers/question.html" if found.answered else "answers/unanswered.html", **context)
 
 
 # A bound on the number keeps absurd values a 404 instead of an integer overflow.

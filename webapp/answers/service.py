@@ -3,10 +3,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from webapp.answers.models import ANSWERED, Category, Question, RelatedLink, Section
+from webapp.answers.models import (
+    ANSWERED,
+    CONTENT_VERSION_ID,
+    Category,
+    ContentVersion,
+    Question,
+    RelatedLink,
+    Section,
+)
 from webapp.answers.markdown import SourceRef
 from webapp.pagination import Page, paginate
 
@@ -24,6 +32,22 @@ def question_by_slug(session: Session, slug: str) -> Question | None:
             selectinload(Question.links).selectinload(RelatedLink.to_question),
         )
     )
+
+
+def question_and_version(session: Session, slug: str) -> tuple[Question | None, str | None]:
+    """The question alone (what every request needs; the rest comes from the cache) and
+    the content version (webapp/answers/cache.py), read together in one statement, so
+    whatever is read after them is at least as new as the version."""
+    row = session.execute(_QUESTION_AND_VERSION, {"slug": slug}).first()
+    return (row[0], row[1]) if row else (None, None)
+
+
+# Built once: on every page view, building the statement cost as much as running it.
+_QUESTION_AND_VERSION = (
+    select(Question, ContentVersion.token)
+    .outerjoin(ContentVersion, ContentVersion.id == CONTENT_VERSION_ID)
+    .where(Question.slug == bindparam("slug"))
+)
 
 
 def section_of(session: Session, slug: str, position: int) -> Section | None:

@@ -33,12 +33,15 @@ def on_question(question: Question) -> dict:
     trail.visit(question.slug)
     _count_visit(question)
     values = dict(trail_questions=trail.questions(db.session))
-    if question.answered:
-        values["went_on"] = signals.went_on_to_read(db.session, question)
-    else:
+    if not question.answered:
         widget = requests.widget(db.session, question, reader_key())
         values.update(request_count=widget["request_count"], requested=widget["requested"])
     return values
+
+
+def went_on(question: Question) -> dict:
+    """The same for every reader: kept a short while with the answer (answers/parts.py)."""
+    return dict(went_on=signals.went_on_to_read(db.session, question)) if question.answered else {}
 
 
 def on_home() -> dict:

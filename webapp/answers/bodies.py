@@ -1,0 +1,68 @@
+"""The parts of a question's page that are the same for every reader of one content
+version: its head tags, breadcrumb and body (summary, sections, sources, related lists;
+on an unanswered page the similar answers), and for a short while the parts that follow
+reading figures ("went on to read"). Rendered from the blocks of
+templates/answers/_answer.html or _unanswered.html, and kept in the cache
+(webapp/answers/cache.py); the page template puts the reader's own parts around them."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app
+from flask_login import current_user
+from jinja2_fragments.flask import render_block
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+
+from webapp.answers import cache, metadata, parts, service
+from webapp.answers.markdown import to_html
+from webapp.answers.models import Question
+from webapp.urls import absolute_url
+
+ANSWERED_BLOCKS = ("head", "breadcrumb", "body")
+UNANSWERED_BLOCKS = ("head", "breadcrumb", "header", "body")
+SHARED_BLOCKS = ("went_on",)  # from the shared parts (answers/parts.py), kept for a short while
+
+
+def _editor() -> bool:
+    # An editor sees which related links were suggested automatically (_question_item.html).
+    return bool(current_user.is_authenticated and current_user.is_editor)
+
+
+def _render(template: str, blocks: tuple[str, ...], **context) -> dict[str, str]:
+    return {block: render_block(template, block, **context) for block in blocks}
+
+
+def for_page(session: Session, version: str | None, question: Question) -> dict:
+    """What the page template shows of the answer: `description` (text) and, as markup,
+    each block of the answer's template."""
+    config = current_app.config
+    site_name = config["SITE_NAME"]
+    home_url = absolute_url("answers.home")
+    outdated = question.answered and service.is_outdated(question, dt.date.today(), config["OUTDATED_AFTER_MONTHS"])
+    key = f"{question.id}:{'answered' if question.answered else 'unanswered'}:{_editor():d}:{outdated:d}:{home_url}"
+
+    def render() -> dict[str, str]:
+        full = service.question_by_slug(session, question.slug)  # sections, sources, links, category
+        url = absolute_url("answers.question", slug=full.slug)
+        context = dict(question=full, canonical_url=url, description=metadata.description(full, site_name),
+                       linked_from=service.linked_from(session, full))
+        if not full.answered:
+            return dict(description=context["description"],
+                        **_render("answers/_unanswered.html", UNANSWERED_BLOCKS, **context, **parts.content_for(full)))
+        sources = service.source_refs(full)
+        return dict(description=context["description"], **_render(
+            "answers/_answer.html", ANSWERED_BLOCKS, **context, outdated=outdated,
+            summary_html=to_html(full.summary, sources),
+            section_html=[to_html(s.body, sources) for s in full.sections],
+            jsonld=metadata.article_jsonld(full, url, site_name, home_url)))
+
+    found = cache.kept(session, version, key, render, settled=parts.content_settled)
+    if parts.has_shared():
+        def render_shared() -> dict[str, str]:
+            return _render("answers/_answer.html", SHARED_BLOCKS, question=question, **parts.shared_for(question))
+
+        seconds = config["ANSWER_SHARED_SECONDS"]  # 0: not kept (to the cache, a timeout of 0 is "for ever")
+        found = {**found, **(cache.kept(session, version, f"shared:{key}", render_shared, seconds=seconds)
+                             if seconds > 0 else render_shared())}
+    return {name: value if name == "description" else Markup(value) for name, value in found.items()}
