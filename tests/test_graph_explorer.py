@@ -1,4 +1,5 @@
 """The explorer (a question's neighbourhood, drawn and listed) and the reader's trail."""
+import math
 import re
 
 import pytest
@@ -8,6 +9,7 @@ from tests.pages import HTMX, form_token, links, part, text_of
 from tests.readers import make_user
 from webapp.answers.models import Question, RelatedLink
 from webapp.extensions import db
+from webapp.graph import explorer
 
 SKY = "why-is-the-sky-blue"
 
@@ -23,6 +25,7 @@ def neighbours(app, slug) -> set[str]:
 
 
 def drawn(page: str) -> list[str]:
+    """The questions the drawing links to (every one but the centre)."""
     svg = part(page, "<svg", "</svg>")
     return re.findall(r'<a href="/explore/([a-z0-9-]+)\?hops=\d"', svg)
 
@@ -32,36 +35,118 @@ def listed(page: str) -> list[str]:
             for href, _ in links(part(page, '<section class="neighbourhood"')) if "/explore/" in href]
 
 
+def numbers_drawn(page: str) -> dict[str, str]:
+    """slug -> the number in its circle."""
+    svg = part(page, "<svg", "</svg>")
+    return dict(re.findall(r'<a href="/explore/([a-z0-9-]+)\?hops=\d".*?<text[^>]*>(\d+)</text>', svg, re.S))
+
+
+def numbers_listed(page: str) -> dict[str, str]:
+    """slug -> the number beside it in the list."""
+    section = part(page, '<section class="neighbourhood"')
+    return {slug: number for number, slug in re.findall(
+        r'<span class="node-number[^"]*" aria-hidden="true">(\d+)</span>\s*<span><a href="/explore/([a-z0-9-]+)\?', section)}
+
+
 def test_one_hop_draws_and_lists_every_neighbour(demo, client):
     page = text_of(client.get(f"/explore/{SKY}"))
     expected = neighbours(demo, SKY)
-    assert set(drawn(page)) == expected | {SKY} and len(drawn(page)) == len(expected) + 1
+    assert set(drawn(page)) == expected and len(drawn(page)) == len(expected)
     assert set(listed(page)) == expected
-    assert '<svg viewBox="0 0 800 800" role="img" aria-labelledby="graph-caption">' in page
     assert 'class="node hop-1 unanswered"' in page  # "How many times a year…" is not answered
+    # The centre is named in a box of its own, not a link to the page it is on.
+    svg = part(page, "<svg", "</svg>")
+    assert '<g class="node hop-0">' in svg and f"/explore/{SKY}?" not in svg
+
+
+def test_every_drawn_question_carries_the_number_it_has_in_the_list(demo, client):
+    page = text_of(client.get(f"/explore/{SKY}?hops=2"))
+    drawn_numbers, listed_numbers = numbers_drawn(page), numbers_listed(page)
+    assert drawn_numbers == listed_numbers and len(drawn_numbers) == len(drawn(page))
+    assert sorted(int(n) for n in drawn_numbers.values()) == list(range(1, len(drawn_numbers) + 1))
+
+
+def test_the_drawing_is_a_picture_of_the_list_for_assistive_technology(demo, client):
+    # Links inside role=img are nested interaction (axe). The list holds the same links,
+    # so the drawing is hidden from screen readers and its links are out of the Tab order.
+    page = text_of(client.get(f"/explore/{SKY}?hops=2"))
+    svg_tag = part(page, "<svg", ">")
+    assert 'aria-hidden="true"' in svg_tag and 'role="img"' not in svg_tag
+    anchors = re.findall(r"<a [^>]*>", part(page, "<svg", "</svg>"))
+    assert anchors and all('tabindex="-1"' in a for a in anchors)
 
 
 def test_two_hops_add_the_neighbours_neighbours(demo, client):
     first = neighbours(demo, SKY)
     second = set().union(*(neighbours(demo, slug) for slug in first)) - first - {SKY}
     page = text_of(client.get(f"/explore/{SKY}?hops=2"))
-    assert set(drawn(page)) == first | second | {SKY}
+    assert set(drawn(page)) == first | second
     assert "Two steps away" in page
 
 
 def test_two_hops_at_the_edge_of_the_graph(demo, client):
     # Reached only from "Do ostriches bury their heads in the sand?".
     page = text_of(client.get("/explore/how-fast-can-an-ostrich-run?hops=2"))
-    ring = re.findall(r'href="/explore/([a-z0-9-]+)\?', part(page, "<h2>Directly related</h2>", "</ul>"))
+    ring = re.findall(r'href="/explore/([a-z0-9-]+)\?', part(page, "<h2>Directly related</h2>", "</ol>"))
     assert ring == ["ostriches-bury-heads"]
-    assert set(drawn(page)) == {"how-fast-can-an-ostrich-run", "ostriches-bury-heads"} | neighbours(demo, "ostriches-bury-heads")
+    assert set(drawn(page)) == ({"ostriches-bury-heads"} | neighbours(demo, "ostriches-bury-heads")) - {"how-fast-can-an-ostrich-run"}
 
 
-def test_recentring_is_a_fragment_that_pushes_the_address(demo, client):
+def test_recentring_is_a_fragment_that_pushes_the_address_and_names_the_tab(demo, client):
     response = client.get("/explore/goldfish-memory", headers=HTMX)
-    page = text_of(response)
-    assert "<html" not in page and page.lstrip().startswith('<div id="explorer"')
+    page = text_of(response).lstrip()
+    # htmx makes a <title> at the top of a fragment the tab's title.
+    title = "<title>Explore: Do goldfish have a three-second memory? — Plumb</title>"
+    assert "<html" not in page and page.startswith(title) and page[len(title):].lstrip().startswith('<div id="explorer"')
     assert 'hx-push-url="true"' in page and "HX-Request" in response.headers["Vary"]
+    whole = text_of(client.get("/explore/goldfish-memory"))
+    assert whole.count(title) == 1 and title in part(whole, "<head>", "</head>")  # in <head> only
+
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def check_drawing(around) -> None:
+    """What a reader of the drawing relies on: circles apart, clear of the centre's
+    box, all inside the view box, and the view box no bigger than what is drawn."""
+    r = explorer.NODE_RADIUS
+    ring = [n for n in around.nodes if n.hop > 0]
+    for i, a in enumerate(ring):
+        for b in ring[i + 1:]:
+            assert math.dist((a.x, a.y), (b.x, b.y)) >= explorer.NODE_SPACING - 0.5, (a.text, b.text)
+    label = around.label
+    box = (around.center.x - label.width / 2, around.center.y - label.height / 2,
+           around.center.x + label.width / 2, around.center.y + label.height / 2)
+    boxes = [(n.x - r, n.y - r, n.x + r, n.y + r) for n in ring]
+    assert not any(_overlap(box, b) for b in boxes)
+    left, top = min(b[0] for b in [box, *boxes]), min(b[1] for b in [box, *boxes])
+    right, bottom = max(b[2] for b in [box, *boxes]), max(b[3] for b in [box, *boxes])
+    pad = explorer.PADDING
+    assert (left, top) == pytest.approx((pad, pad), abs=0.2)
+    assert (around.width - right, around.height - bottom) == pytest.approx((pad, pad), abs=0.2)
+
+
+@pytest.mark.parametrize("slug", [SKY, "goldfish-memory", "how-fast-can-an-ostrich-run"])
+@pytest.mark.parametrize("hops", [1, 2])
+def test_the_drawing_keeps_its_questions_apart_and_fits_its_view_box(demo, slug, hops):
+    with demo.app_context():
+        question = db.session.scalar(select(Question).where(Question.slug == slug))
+        check_drawing(explorer.neighbourhood(db.session, question, hops))
+
+
+def test_the_largest_neighbourhood_still_fits_a_phone(demo):
+    # MAX_NODES questions, one of them leading to all but one of the rest: the worst case
+    # for the rings. 358 px is a 390 px phone less the page's margins; the numbers are
+    # 15 units high, and must come out at 12 px or more.
+    first = (1, 2, 3)
+    tree = ((1, tuple(range(10, 10 + explorer.MAX_NODES - 4))), (2, ()), (3, ()))
+    label = explorer.center_label("How many times a year is the Empire State Building struck by lightning?")
+    positions, width, height = explorer._layout(tree, 0, label)
+    assert len(positions) == explorer.MAX_NODES and len(label.lines) == 3 and label.lines[-1].endswith("…")
+    assert 15 * 358 / width >= 12
+    assert all(math.dist(positions[a], positions[b]) >= explorer.NODE_SPACING - 0.5
+               for a in first for b in first if a < b)
 
 
 @pytest.mark.parametrize("url, status", [
