@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from werkzeug.serving import make_server
 
 from tests.apps import ROOT
 from tests.pages import form_token
@@ -25,6 +27,17 @@ from tests.readers import PASSWORD
 
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 HIGH = "100000 per minute"  # limits no test crowd reaches
+
+
+@contextmanager
+def in_a_thread(app):
+    """Any WSGI app served on a free port of this machine from a thread; yields its URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
 
 
 def _die_with_parent() -> None:

@@ -27,7 +27,7 @@ def search(client, q, **params):
 
 
 def count_of(page: str) -> int:
-    match = re.search(r'result-count" role="status"[^>]*>\s*([\d,]+) result', page)
+    match = re.search(r'result-count"[^>]*>\s*([\d,]+) result', page)
     return int(match.group(1).replace(",", "")) if match else 0
 
 
@@ -42,6 +42,9 @@ def test_the_expected_answer_is_in_the_top_three(demo, client, q, expected):
     ("lightening", "lightning", "/q/lightning-same-place-twice"),
     ("goldfsh memory", "goldfish memory", "/q/goldfish-memory"),
     ("vikngs", "vikings", "/q/vikings-horned-helmets"),
+    # Two neighbouring letters swapped is one slip, not two.
+    ("ligthning", "lightning", "/q/lightning-same-place-twice"),
+    ("vikigns helmets", "vikings helmets", "/q/vikings-horned-helmets"),
 ])
 def test_a_typo_gets_a_did_you_mean_that_finds_the_answer(demo, client, typo, fixed, expected):
     page = search(client, typo)
@@ -211,6 +214,19 @@ def test_typing_in_the_header_replaces_the_main_content(demo, client):
     assert "HX-Request" in response.headers["Vary"]
 
 
+@pytest.mark.parametrize("live, current, header", [
+    ("1", "http://localhost/q/napoleon-short", "HX-Push-Url"),  # leaving a page for the search: an entry
+    ("1", "http://localhost/search?q=sk", "HX-Replace-Url"),  # typing on the results: the same entry
+    (None, "http://localhost/search?q=sky", "HX-Push-Url"),  # a submitted search or a link: an entry
+])
+def test_typing_on_the_results_replaces_the_address_instead_of_adding_to_the_history(demo, client, live, current,
+                                                                                     header):
+    response = client.get("/search", query_string={"q": "sky", "live": live},
+                          headers={**HTMX, "HX-Target": "main", "HX-Current-URL": current})
+    other = {"HX-Push-Url", "HX-Replace-Url"} - {header}
+    assert response.headers[header] == "/search?q=sky" and not other & set(response.headers.keys())
+
+
 def test_a_facet_swaps_only_the_results(demo, client):
     response = client.get("/search?q=sky&category=science", headers={**HTMX, "HX-Target": "results"})
     page = text_of(response)
@@ -270,7 +286,7 @@ def test_past_the_count_cap_counts_are_estimates_and_say_so(demo, client):
             db.session.execute(text("ANALYZE search_document"))
             db.session.commit()
     page = search(client, "is:answered")
-    estimate = re.search(r'result-count" role="status">\s*About ([\d,]+) results', page)
+    estimate = re.search(r'result-count">\s*About ([\d,]+) results', page)
     assert estimate and 5 < int(estimate.group(1).replace(",", "")) <= 60, estimate
     facets = part(page, '<aside class="facets"', "</aside>")
     assert facets.count('<span title="about">~</span>') == facets.count("<small>(")
@@ -332,6 +348,34 @@ def test_editors_pages_send_a_logged_out_htmx_request_to_the_login_page(demo, cl
 
 
 # --- text the index must treat with care ----------------------------------------------------
+
+LONG_SENTENCE = ("Over many long years the keepers of the old harbour light wrote down every storm, every ship "
+                 "and every visitor in a heavy ledger, and one grey morning they noted with some surprise a "
+                 "zeppelin drifting low over the breakwater before it turned north along the coast towards the "
+                 "cliffs, the fishing villages, the river mouth and the distant city where crowds had gathered "
+                 "since dawn to watch it land.")
+
+
+def snippet_text(page: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", part(page, '<p class="snippet">', "</p>")[len('<p class="snippet">'):-4]))
+
+
+def test_a_snippet_cut_inside_a_sentence_says_so_with_an_ellipsis(app, client, content_dir):
+    summary = f"{LONG_SENTENCE} {LONG_SENTENCE.replace('zeppelin', 'balloon')}"
+    (content_dir / "harbour.md").write_text(answer("harbour", "What did the harbour keepers see?").replace(
+        "The summary of harbour [1].", summary + " [1]."))
+    with app.app_context():
+        import_folder(db.session, content_dir)
+    marked = snippet_text(search(client, "zeppelin"))
+    assert "zeppelin" in marked
+    assert marked.startswith("…") and marked.endswith("…"), marked
+    # A snippet that starts where the summary does has nothing to mark there.
+    opening = snippet_text(search(client, "keepers harbour"))
+    assert opening.startswith("Over many long years") and opening.endswith("…"), opening
+    # Where the summary itself did not match, its beginning stands in, cut the same way.
+    beginning = snippet_text(search(client, "body"))
+    assert beginning.startswith("Over many") and beginning.endswith("…"), beginning
+
 
 def test_accents_are_folded_and_markup_in_content_is_escaped(app, client, content_dir):
     (content_dir / "cortes.md").write_text(answer("cortes", "Did Hernán Cortés burn his <b>ships</b>?"))

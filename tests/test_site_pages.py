@@ -201,3 +201,11 @@ def test_a_missing_page_speaks_plumbs_words_not_the_servers(client):
 def test_learn_more_says_what_it_leads_to(demo, client):
     page = client.get("/q/why-is-the-sky-blue").get_data(as_text=True)
     assert 'Learn more<span class="visually-hidden"> about how we check answers</span></a>' in page
+
+
+def test_a_404_has_two_searches_each_with_a_name_of_its_own(demo, client):
+    page = text_of(client.get("/no-such-page"))
+    names = [t.get("aria-label") for t in tags(page, "form") if t.get("role") == "search"]
+    assert len(names) == 2 and all(names) and len(set(names)) == 2, names
+    # The same search box as the header's, so it looks the same.
+    assert '<div class="site-search">' in part(page, '<section class="error-page"')

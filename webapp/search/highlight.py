@@ -5,15 +5,22 @@ from markupsafe import Markup, escape
 from whoosh import highlight
 
 from webapp.search.schema import english_analyzer
+from webapp.search.snippets import BETWEEN, SNIPPET_CHARS, framed, opening
 
-SNIPPET_CHARS = 220
 _ANALYZER = english_analyzer()
 
 
 class MarkFormatter(highlight.Formatter):
     """Escapes every piece of text and wraps matched words in <mark>."""
 
-    between = " … "
+    between = BETWEEN
+
+    def format(self, fragments, replace=False) -> str:
+        """The fragments joined, with an ellipsis where one cuts a sentence."""
+        if not fragments:
+            return ""
+        parts = [(f.startchar, f.endchar, Markup(self.format_fragment(f, replace=replace))) for f in fragments]
+        return str(framed(fragments[0].text, parts))
 
     def _text(self, text: str) -> str:
         return str(escape(text))
@@ -32,9 +39,7 @@ def snippet(summary: str, terms: set[str]) -> Markup:
         marked = highlight.highlight(summary, terms, _ANALYZER, fragmenter, FORMATTER, top=2)
         if marked:
             return Markup(marked)
-    if len(summary) > SNIPPET_CHARS:
-        summary = summary[:SNIPPET_CHARS].rsplit(" ", 1)[0] + "…"
-    return Markup(escape(summary))
+    return opening(summary)
 
 
 def question(text: str, terms: set[str]) -> Markup:

@@ -1,7 +1,7 @@
 """The search page: a plain GET form, its results as htmx fragments, and the gap list."""
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, abort, current_app, redirect, request, url_for
 from limits import parse
@@ -71,9 +71,20 @@ def search():
     body = render("search/results.html", block=block, **context)
     headers = {}
     if wants_fragment():
-        # The address bar shows the search, not the "live" flag of the request.
-        headers["HX-Push-Url"] = search_url(query.text, page=number if number > 1 else None)
+        # The address bar shows the search, not the "live" flag of the request. Typing on
+        # the results replaces the address, so Back leaves the search in one step instead
+        # of a letter at a time; the first search from another page, a submitted search
+        # and a followed link add an entry. static/js/search.js adds one when the reader
+        # pauses for long, and none for a search that is already the address.
+        typing_on_results = bool(request.args.get("live")) and _on_results(request.htmx.current_url)
+        address = search_url(query.text, page=number if number > 1 else None)
+        headers["HX-Replace-Url" if typing_on_results else "HX-Push-Url"] = address
     return body, 200, headers
+
+
+def _on_results(current_url: str | None) -> bool:
+    """Whether the browser shows search results: the address htmx says it is at."""
+    return urlsplit(current_url or "").path == url_for("search.search")
 
 
 def _record_gap(query) -> None:

@@ -14,6 +14,7 @@ from webapp.search.index import IndexUnavailable, SearchIndex
 from webapp.search.query import WORD, ReaderQuery
 from webapp.search.results import MIN_CORRECTABLE, Hit, SearchPage, Tally, count_cap
 from webapp.search.schema import TEXT_FIELDS
+from webapp.search.spelling import transpositions
 
 KEY_TERMS = 12  # of a question's own words, for finding answers like it
 
@@ -98,9 +99,14 @@ def _suggestion(searcher, query: ReaderQuery, flt) -> str | None:
     fixes: dict[str, str] = {}
     for word in query.words:
         if len(word) >= MIN_CORRECTABLE and searcher.doc_frequency("spell", word) == 0:
-            options = corrector.suggest(word, limit=1, maxdist=1, prefix=1)
-            if options and options[0] != word:
-                fixes[word] = options[0]
+            # Whoosh's automaton counts a swap of two letters as two edits, so the words
+            # with two neighbouring letters swapped are looked up as well; the most
+            # frequent candidate wins, as the corrector itself ranks them.
+            options = corrector.suggest(word, limit=5, maxdist=1, prefix=1)
+            options += [t for t in transpositions(word) if searcher.doc_frequency("spell", t)]
+            options = [o for o in options if o != word]
+            if options:
+                fixes[word] = max(options, key=lambda o: (searcher.frequency("spell", o), -options.index(o)))
     if not fixes:
         return None
     corrected = [fixes.get(word, word) for word in query.words]

@@ -34,7 +34,7 @@ from webapp.search.results import Drift, SearchPage, SyncResult
 
 log = logging.getLogger(__name__)
 REBUILD_BATCH = 500
-MARKERS = re.compile("[\x02\x03]")  # ts_headline's marks; never stored in a document
+MARKERS = re.compile("[\x02\x03\x04]")  # ts_headline's marks and delimiter; never stored in a document
 
 UPSERT = text(f"""
 INSERT INTO search_document (question_id, slug, question, summary, category, category_name, status,

@@ -19,12 +19,16 @@ from sqlalchemy.orm import Session
 from webapp.search.postgres.schema import CONFIG
 from webapp.search.query import STOP_WORDS, WORD, ReaderQuery
 from webapp.search.results import MIN_CORRECTABLE, Hit, SearchPage, Tally, count_cap
+from webapp.search.snippets import BETWEEN, framed, opening
+from webapp.search.spelling import one_edit_apart
 
 START, STOP = "\x02", "\x03"
-SNIPPET = f"StartSel={START}, StopSel={STOP}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \""
+# Parts are joined by a character no document holds, so each can be found in the summary
+# and framed as Whoosh's are (webapp/search/snippets.py).
+DELIMITER = "\x04"
+SNIPPET = f"StartSel={START}, StopSel={STOP}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\"{DELIMITER}\""
 WHOLE = f"StartSel={START}, StopSel={STOP}, HighlightAll=true"
 MARKED = re.compile(f"{START}(.*?){STOP}", re.S)
-SNIPPET_CHARS = 220
 
 
 @dataclass
@@ -83,10 +87,20 @@ def _marked(value: str) -> Markup:
     return Markup(MARKED.sub(r"<mark>\1</mark>", escaped).replace(START, "").replace(STOP, ""))
 
 
-def _snippet(value: str, marked: bool) -> Markup:
-    if not marked and len(value) > SNIPPET_CHARS:
-        value = value[:SNIPPET_CHARS].rsplit(" ", 1)[0] + "…"
-    return _marked(value)
+def _snippet(headline: str, summary: str) -> Markup:
+    """The headline's parts, marked, with an ellipsis where they cut a sentence; the
+    summary's beginning where nothing in it matched."""
+    if START not in headline:
+        return opening(summary)
+    parts, start = [], 0
+    for part in headline.split(DELIMITER):
+        plain = part.replace(START, "").replace(STOP, "")
+        where = summary.find(plain.strip(), start)
+        if where < 0:  # not found as written: show the parts without framing them
+            return Markup(BETWEEN).join(_marked(p) for p in headline.split(DELIMITER))
+        parts.append((where, where + len(plain.strip()), _marked(part.strip())))
+        start = where + len(plain.strip())
+    return framed(summary, parts)
 
 
 @contextmanager
@@ -153,7 +167,7 @@ def _rows(session: Session, sql: Sql, where: list[str], order: str, tsq: str | N
     return session.execute(text(
         f"SELECT p.slug, p.category, p.category_name, p.status, p.checked_on, "
         f"  {_headline('p.question', WHOLE) if tsq else 'p.question'}, "
-        f"  {_headline('p.summary', SNIPPET) if tsq else 'p.summary'} "
+        f"  {_headline('p.summary', SNIPPET) if tsq else 'p.summary'}, p.summary "
         f"FROM (SELECT d.slug, d.category, d.category_name, d.status, d.checked_on, d.question, d.summary, "
         f"        {tsq or 'NULL::tsquery'} AS q, row_number() OVER () AS n "
         f"      FROM (SELECT * FROM search_document d WHERE {' AND '.join(where) or 'true'} "
@@ -186,8 +200,8 @@ def _best_first(session: Session, sql: Sql, parts: list[str], any_of: str, filte
 
 
 def _hit(row) -> Hit:
-    slug, category, name, status, checked, question, summary = row
-    return Hit(slug=slug, question=_marked(question), snippet=_snippet(summary, START in summary),
+    slug, category, name, status, checked, question, headline, summary = row
+    return Hit(slug=slug, question=_marked(question), snippet=_snippet(headline, summary),
                category=category, category_name=name, answered=status == "answered", checked_on=checked)
 
 
@@ -211,23 +225,12 @@ def _tally(session: Session, condition: str, params: dict, cap: int) -> Tally:
 
 # --- did you mean ------------------------------------------------------------------------
 
-def _one_edit_apart(a: str, b: str) -> bool:
-    """True if one insertion, deletion or substitution turns a into b."""
-    if a == b or abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) > len(b):
-        a, b = b, a
-    i = 0
-    while i < len(a) and a[i] == b[i]:
-        i += 1
-    return a[i + (len(a) == len(b)):] == b[i + 1:]
-
-
 def _suggestion(session: Session, query: ReaderQuery) -> str | None:
     """A corrected query, if some words are unknown and correcting them finds something.
 
-    Unknown: in no question or heading. A correction is a known word one edit away that
-    starts with the same letter, the most alike by trigrams."""
+    Unknown: in no question or heading. A correction is a known word one edit away (a
+    swap of two neighbouring letters counts as one) that starts with the same letter,
+    the most alike by trigrams."""
     candidates = [w for w in query.words if len(w) >= MIN_CORRECTABLE]
     if not candidates:
         return None
@@ -241,7 +244,7 @@ def _suggestion(session: Session, query: ReaderQuery) -> str | None:
         options = session.scalars(text(
             "SELECT word FROM search_word WHERE word % :w AND left(word, 1) = left(:w, 1) "
             "ORDER BY similarity(word, :w) DESC, word LIMIT 20"), {"w": f}).all()
-        best = next((o for o in options if _one_edit_apart(f, o)), None)
+        best = next((o for o in options if one_edit_apart(f, o)), None)
         if best:
             fixes[word] = best
     if not fixes:
