@@ -31,8 +31,9 @@ def widget(client, **params):
 
 
 def form_of(client) -> dict[str, str]:
-    """The csrf token and the idempotency key of the pledge form the widget renders."""
-    text = text_of(widget(client))
+    """The csrf token and the idempotency key of the pledge form the widget renders (asked
+    for in full: a supporter's widget otherwise thanks instead of showing the form)."""
+    text = text_of(widget(client, full=1))
     assert 'action="/support/pledge"' in text, "the widget shows no pledge form"
     return {"csrf_token": field(text, "csrf_token"), "key": field(text, "key")}
 

@@ -105,8 +105,134 @@ def test_without_a_campaign_the_widget_is_an_empty_hidden_aside(client):
 def test_the_support_page_carries_the_widget_without_javascript(client, campaign):
     page = text_of(client.get("/support"))
     assert "<html" in page and page.count('id="support-widget"') == 1
-    assert 'hx-get="/support/widget"' not in page  # the widget itself, not the placeholder
+    assert 'hx-trigger="load"' not in page  # the widget itself, not the placeholder
+    assert "data-focus-on-arrival" not in page  # no pledge waiting: focus stays where the browser puts it
     assert "Goal: 1,000 supporters" in page and 'action="/support/pledge"' in page
+
+
+# --- the compact ask above an answer -----------------------------------------------------------
+
+def ids(text: str) -> list[str]:
+    return re.findall(r'\bid="([^"]+)"', text)
+
+
+def test_an_answer_page_ships_a_lazy_compact_ask_above_the_question(demo, client, campaign):
+    page = text_of(client.get(SKY))
+    top = part(page, '<aside id="top-support-widget"', "</aside>")
+    assert page.index(top) < page.index("<h1>")  # before the question
+    assert 'hx-get="/support/widget?at=top"' in top and 'hx-trigger="load"' in top and "Loading…" in top
+    assert ("/support", "Support Plumb: see our goal and pledge") in links(top)  # without JavaScript
+    assert page.count('id="support-widget"') == 1  # the full widget stays at the foot
+    assert "Goal:" not in page  # neither is rendered into the page: both are per reader
+
+
+def test_the_compact_ask_is_the_headline_the_bar_and_a_support_button(client, campaign):
+    response = widget(client, at="top")
+    text = text_of(response)
+    assert response.status_code == 200 and "<html" not in text
+    assert response.headers["Cache-Control"] == "private, no-store"
+    assert text.strip().startswith('<aside id="top-support-widget" class="support-widget is-compact support-top"')
+    assert """hx-vals='{"at": "top"}'""" in text  # everything it asks for comes back for the top
+    assert '<strong id="top-support-heading">Keep Plumb independent</strong>' in text
+    assert "Readers pay for the research" in text and "Goal: 1,000 supporters" in text
+    assert bar(text)["aria-labelledby"] == "top-support-count"
+    assert "No supporters yet — be the first" in text
+    assert 'action="/support/pledge"' not in text  # compact: the form opens on request
+    support = re.search(r'<a href="/support" role="button" hx-get="/support/widget\?full=1"[^>]*>Support', text)
+    assert support, "no Support button that opens the form in place (and leads to /support without JavaScript)"
+    assert all(i.startswith("top-") for i in ids(text))
+
+
+def test_support_opens_the_full_form_at_the_top_with_ids_of_its_own(demo, client, campaign):
+    top = text_of(widget(client, at="top", full=1))
+    foot = text_of(widget(client))
+    assert top.strip().startswith('<aside id="top-support-widget" class="support-widget is-ask support-top"')
+    assert 'action="/support/pledge"' in top and "Continue</button>" in top
+    assert field(top, "key") != field(foot, "key")
+    page_ids = ids(text_of(client.get(SKY))) + ids(top) + ids(foot)
+    page_ids = [i for i in page_ids if i not in ("top-support-widget", "support-widget")]  # the placeholders, replaced
+    assert len(page_ids) == len(set(page_ids)), sorted(i for i in page_ids if page_ids.count(i) > 1)
+    # Inline login at the top: the accounts form gets ids of its own too.
+    form = {"csrf_token": field(top, "csrf_token"), "key": field(top, "key"), "amount": "500", "frequency": "once"}
+    login = text_of(client.post("/support/pledge", data={**form, "at": "top"}, headers=HTMX))
+    assert login.strip().startswith('<aside id="top-support-widget"') and 'id="top-email"' in login
+    assert 'for="top-email"' in login and 'id="email"' not in login
+
+
+def test_the_top_bar_polls_its_own_bar(client, campaign):
+    response = client.get("/support/progress?at=top", headers=HTMX)
+    text = text_of(response)
+    assert response.status_code == 200 and text.strip().startswith('<div id="top-support-progress"')
+    assert bar(text)["id"] == "top-support-bar" and "public" in response.headers["Cache-Control"]
+    assert 'id="support-progress"' in text_of(client.get("/support/progress", headers=HTMX))
+
+
+@pytest.mark.parametrize("fields", [dict(ended_at="now"), dict(starts_at="future")])
+def test_no_compact_ask_when_the_campaign_takes_no_pledges(app, client, fields):
+    now = utcnow()
+    values = {"ended_at": now, "starts_at": now + dt.timedelta(days=3)}
+    make_campaign(app, **{name: values[name] for name in fields})
+    assert text_of(widget(client, at="top")).strip() == '<aside id="top-support-widget" hidden></aside>'
+    assert "This campaign" in text_of(widget(client))  # the foot still says why
+
+
+def test_no_compact_ask_without_a_campaign(client):
+    assert text_of(widget(client, at="top")).strip() == '<aside id="top-support-widget" hidden></aside>'
+
+
+# --- not on the account pages ------------------------------------------------------------
+
+def test_the_widget_is_not_on_the_login_register_or_account_pages(app, client, campaign):
+    for url in ("/login", "/register", "/about"):
+        page = text_of(client.get(url))
+        assert ("support-widget" in page) is (url == "/about"), url
+        assert page.count("Continue</button>") == 0
+    sign_in(app, client)
+    assert "support-widget" not in text_of(client.get("/account"))
+    assert 'id="support-widget"' in text_of(client.get("/support/mine"))
+
+
+# --- a supporter is thanked, not asked again ---------------------------------------------------
+
+def test_a_supporter_sees_thank_you_with_the_bar_at_the_top_and_the_foot(app, reader, client):
+    assert "is-ask" in text_of(widget(client)) and "is-compact" in text_of(widget(client, at="top"))
+    response = post_pledge(client)
+    assert response.headers["HX-Trigger-After-Settle"] == "support-changed"
+    for place, prefix in ((None, ""), ("top", "top-")):
+        text = text_of(widget(client, at=place) if place else widget(client))
+        assert f'<strong id="{prefix}support-heading">Thank you for supporting Plumb</strong>' in text
+        assert "is-thanked" in text and 'action="/support/pledge"' not in text
+        count = re.search(rf'id="{prefix}support-count"[^>]*>(.*?)</p>', text, re.S).group(1)
+        assert bar(text)["value"] == "1" and " ".join(count.split()) == "1 of 1,000 supporters · 0%"
+        assert ("/support/mine", "Your pledges") in links(text)
+    assert 'action="/support/pledge"' in text_of(widget(client, full=1))  # pledging again stays possible
+    assert "is-ask" in text_of(widget(app.test_client()))  # only the supporter is thanked
+    [row] = pledge_rows(app)
+    cancel(client, row.reference)
+    assert "is-ask" in text_of(widget(client)) and "is-compact" in text_of(widget(client, at="top"))
+
+
+def test_widgets_at_rest_reload_when_the_readers_support_changes(app, reader, client):
+    for text in (text_of(widget(client)), text_of(widget(client, at="top"))):
+        assert 'hx-get="/support/widget" hx-trigger="support-changed from:body"' in text
+    thanks = text_of(post_pledge(client))
+    assert "support-changed" not in thanks  # the thank-you stays until the reader moves on
+
+
+@pytest.mark.parametrize("n, words", [(0, "No supporters yet — be the first"),
+                                      (1, "1 supporter so far — be the next"),
+                                      (2, "2 supporters so far — be the next"),
+                                      (1234, "1,234 supporters so far — be the next")])
+def test_the_count_in_words_invites_the_next_supporter(app, client, n, words):
+    make_campaign(app, goal_offset=n)
+    text = text_of(widget(client))
+    assert re.search(r'<p class="support-so-far">(.*?)</p>', text).group(1) == words
+    assert bar(text)["class"] == "support-bar"  # support.css gives a started bar a visible first mark
+
+
+def test_an_amount_goal_in_words(app, client):
+    make_campaign(app, goal_kind="amount", goal=50_000, goal_offset=1_250)
+    assert "$12.50 pledged so far — add yours" in text_of(widget(client))
 
 
 # --- campaign states -------------------------------------------------------------------------
@@ -236,7 +362,7 @@ def test_logging_in_inline_brings_back_the_same_choices_and_key(app, client, cam
     assert confirm.status_code == 200 and "Thank you, Ada L.!" in text_of(confirm)
     assert counters(app) == (1, 1250)
     # The draft is used up: the next form has a fresh key and the default choice.
-    after = text_of(widget(client))
+    after = text_of(widget(client, full=1))
     assert field(after, "key") != key and checked(after, "amount") == "1000"
 
 
@@ -262,6 +388,9 @@ def test_registering_inline_brings_back_the_same_choices_and_key(app, client, ca
     assert confirmed.status_code == 303 and confirmed.headers["Location"] == "/support#support-widget"
     assert client.get("/support/mine").status_code == 200  # logged in
     assert_form_kept(text_of(widget(client)), key)
+    # There, the Pledge button is where the reader continues: it takes focus.
+    assert re.search(r'<button type="submit"[^>]*\bdata-focus-on-arrival\b[^>]*>Pledge</button>',
+                     text_of(client.get("/support")))
 
 
 def form_of_draft(client) -> dict[str, str]:
@@ -477,8 +606,11 @@ def test_a_pledge_is_the_same_with_a_message_of_exactly_280_and_a_name_of_80(app
 
 # --- cancelling on /support/mine ----------------------------------------------------------
 
-def cancel(client, reference, htmx=False, csrf=True):
+def cancel(client, reference, htmx=False, csrf=True, confirm="yes"):
+    """"Yes, cancel it": the form the confirmation step shows."""
     data = {"csrf_token": token(client)} if csrf else {}
+    if confirm is not None:
+        data["confirm"] = confirm
     return client.post(f"/support/pledges/{reference}/cancel", data=data, headers=HTMX if htmx else {})
 
 
@@ -535,7 +667,7 @@ def test_no_address_or_page_tells_how_many_pledges_there_are(app, reader, client
     mine = text_of(client.get("/support/mine"))
     shown = " ".join([thanks.headers.get("Location", ""), text_of(thanks), mine])
     assert f"pledge-{row.reference}" in mine
-    assert not re.search(rf"pledges/{row.id}\b|pledge-{row.id}\b", shown)
+    assert not re.search(rf"pledges/{row.id}(?![\w-])|pledge-{row.id}(?![\w-])", shown)  # references may start "1-"
 
 
 @pytest.mark.parametrize("htmx", [True, False])
@@ -560,6 +692,82 @@ def test_my_support_and_cancelling_need_a_login(app, client, campaign, htmx):
 
 def test_my_support_without_pledges_says_so(app, reader, client):
     assert "You have no pledges yet." in text_of(client.get("/support/mine"))
+
+
+# --- cancelling asks first ---------------------------------------------------------------
+
+def test_my_support_asks_before_cancelling_without_javascript(app, reader, client):
+    post_pledge(client, amount="2500")
+    [row] = pledge_rows(app)
+    url = f"/support/pledges/{row.reference}/cancel"
+    mine = part(text_of(client.get("/support/mine")), f'<li id="pledge-{row.reference}"', "</li>")
+    assert re.search(rf'<form method="get" action="{url}"', mine) and "Cancel this pledge</button>" in mine
+    assert 'method="post"' not in mine  # one press alone cancels nothing
+    asked = client.get(url)
+    page = text_of(asked)
+    assert asked.status_code == 200 and "<html" in page
+    assert asked.headers["Cache-Control"] == "private, no-store"
+    assert "Cancel this pledge of $25 one time?" in page
+    question = part(page, f'<li id="pledge-{row.reference}"', "</li>")
+    assert re.search(rf'<form method="post" action="{url}"', question)
+    assert field(question, "confirm") == "yes" and field(question, "csrf_token")
+    assert (f"/support/mine#pledge-{row.reference}", "No, keep it") in links(question)
+    assert counters(app) == (1, 2500) and pledge_rows(app)[0].status == "active"  # asking changed nothing
+    done = client.post(url, data={"csrf_token": field(question, "csrf_token"), "confirm": "yes"})
+    assert done.status_code == 303 and done.headers["Location"] == f"/support/mine#pledge-{row.reference}"
+    assert "Your pledge is cancelled." in text_of(client.get("/support/mine"))
+    assert counters(app) == (0, 0) and consistent(app)
+
+
+def test_with_htmx_the_question_and_the_answer_replace_the_row(app, reader, client):
+    post_pledge(client)
+    [row] = pledge_rows(app)
+    asked = client.get(f"/support/pledges/{row.reference}/cancel", headers=HTMX)
+    text = text_of(asked)
+    assert asked.status_code == 200 and "<html" not in text
+    assert text.strip().startswith(f'<li id="pledge-{row.reference}" class="pledge-row is-active"')
+    assert text.strip().endswith("</li>")
+    assert f'hx-post="/support/pledges/{row.reference}/cancel"' in text and "Yes, cancel it" in text
+    # "No, keep it" brings the row back from My support, in place.
+    assert f'hx-get="/support/mine" hx-select="#pledge-{row.reference}"' in text
+    question = re.search(r'<p class="pledge-confirm"[^>]*>', text).group(0)
+    assert 'tabindex="-1"' in question and "data-focus-here" in question  # focus goes to the question
+    assert counters(app) == (1, 1000)
+    done = cancel(client, row.reference, htmx=True)
+    assert done.headers["HX-Trigger-After-Settle"] == "support-changed"  # the widgets on the page reload
+    status = re.search(r'<p class="pledge-status"[^>]*>', text_of(done)).group(0)
+    assert 'role="status"' in status and 'tabindex="-1"' in status and "data-focus-here" in status
+    assert counters(app) == (0, 0) and consistent(app)
+
+
+@pytest.mark.parametrize("confirm", [None, "", "no", "YES", "yes please"])
+@pytest.mark.parametrize("htmx", [True, False])
+def test_a_cancel_without_the_confirmation_asks_again_and_changes_nothing(app, reader, client, confirm, htmx):
+    post_pledge(client)
+    [row] = pledge_rows(app)
+    response = cancel(client, row.reference, htmx=htmx, confirm=confirm)
+    text = text_of(response)
+    assert response.status_code == 422 and ("<html" in text) is not htmx
+    assert "Nothing was cancelled" in text and "Yes, cancel it" in text
+    assert "HX-Trigger" not in response.headers
+    assert pledge_rows(app)[0].status == "active" and counters(app) == (1, 1000) and consistent(app)
+
+
+@pytest.mark.parametrize("htmx", [True, False])
+def test_the_question_for_someone_elses_pledge_is_a_404(app, reader, client, htmx):
+    post_pledge(client)
+    [row] = pledge_rows(app)
+    other, _ = log_in_other(app)
+    assert get(other, f"/support/pledges/{row.reference}/cancel", fragment=htmx).status_code == 404
+    assert get(client, f"/support/pledges/{pledge_service.new_key()}/cancel", fragment=htmx).status_code == 404
+
+
+def test_asking_about_a_cancelled_pledge_says_it_is_cancelled(app, reader, client):
+    post_pledge(client)
+    [row] = pledge_rows(app)
+    cancel(client, row.reference)
+    text = text_of(client.get(f"/support/pledges/{row.reference}/cancel"))
+    assert "it no longer counts" in text and "Yes, cancel it" not in text
 
 
 # --- supporters are distinct accounts ---------------------------------------------------------
@@ -708,16 +916,38 @@ def test_wall_pages_that_do_not_exist(app, campaign, client, query, status, htmx
     assert get(client, f"/support?{query}", fragment=htmx).status_code == status
 
 
-def test_the_chart_appears_once_there_are_pledges(app, reader, client):
-    assert 'role="img"' not in text_of(client.get("/support"))
-    post_pledge(client)
+def chart_days(page: str) -> str:
+    return html.unescape(re.search(r'<desc id="chart-desc">(.*?)</desc>', page, re.S).group(1))
+
+
+def test_the_chart_starts_at_the_campaigns_start_also_with_no_supporters(app, client):
+    today = utcnow().date()
+    make_campaign(app, starts_at=utcnow() - dt.timedelta(days=10))
     page = text_of(client.get("/support"))
     chart = part(page, "<svg", "</svg>")
     assert 'role="img"' in chart and "<title id=\"chart-title\">Supporters over time</title>" in chart
     assert "<polyline" in chart
+    started = today - dt.timedelta(days=10)
+    assert chart_days(page) == f"From 0 on {started:%-d %B %Y} to 0 on {today:%-d %B %Y}."
+    assert "Current supporters by the day they first pledged: 0 on" in page
     scripts = re.findall(r"<script\b[^>]*>", page)
     assert all(re.search(r'src="/static/', tag) for tag in scripts)  # no inline or other hosts' scripts
+    sign_in(app, client)
+    post_pledge(client)
+    page = text_of(client.get("/support"))
+    assert chart_days(page) == f"From 0 on {started:%-d %B %Y} to 1 on {today:%-d %B %Y}."
     assert "Current supporters by the day they first pledged: 1 on" in page
+
+
+def test_a_campaign_started_today_is_drawn_as_a_flat_line_across(app, client):
+    make_campaign(app)
+    chart = part(text_of(client.get("/support")), "<svg", "</svg>")
+    points = re.search(r'<polyline class="line" points="([^"]*)"', chart).group(1).split()
+    assert points == ["0.0,200.0", "600.0,200.0"]
+    with app.app_context():  # before it starts there is nothing to draw yet
+        db.session.scalars(select(Campaign)).one().starts_at = utcnow() + dt.timedelta(days=3)
+        db.session.commit()
+    assert "<svg" not in text_of(client.get("/support"))
 
 
 # --- deleting an account -----------------------------------------------------------------

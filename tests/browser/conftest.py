@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
+from tests.servers import in_a_thread
 from tests.apps import DEMO, drop, make_app
 from webapp.content.importer import import_folder
 from webapp.extensions import db
@@ -49,11 +48,8 @@ def live_server(tmp_path_factory):
     app = make_app(tmp_path_factory.mktemp("live"))
     with app.app_context():
         import_folder(db.session, DEMO)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with in_a_thread(app) as url:
+        yield url
     drop(app)
 
 
@@ -73,3 +69,21 @@ def page_without_js(browser):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def open_page(browser):
+    """Pages in browser contexts of their own, seen as asked: `open_page(color_scheme="dark",
+    viewport={"width": 390, "height": 844})` takes Playwright's new_context options."""
+    contexts = []
+
+    def opened(**options):
+        context = browser.new_context(**options)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        return page
+
+    yield opened
+    for context in contexts:
+        context.close()

@@ -82,6 +82,16 @@ class Progress:
         return min(self.counted, self.campaign.goal)
 
     @property
+    def so_far(self) -> str:
+        """The count in words, inviting the next supporter: "1 supporter so far — be the next"."""
+        c, n = self.campaign, self.counted
+        if self.state == ENDED:
+            return f"{_in_unit(c, n)} in all — thank you" if n else "This campaign has ended"
+        if c.goal_kind == AMOUNT:
+            return f"{format_money(n, c.currency)} pledged so far — add yours" if n else "Nothing pledged yet — be the first"
+        return f"{_in_unit(c, n)} so far — be the next" if n else "No supporters yet — be the first"
+
+    @property
     def etag(self) -> str:
         """Everything the progress display shows, hashed: an unchanged ETag means an
         unchanged display, so a poll can be answered 304 without rendering."""

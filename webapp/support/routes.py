@@ -22,6 +22,15 @@ from webapp.support import widget as w
 
 bp = Blueprint("support", __name__, url_prefix="/support")
 INBOX = "inbox"  # the widget after an inline registration: "check your inbox"
+# Sent after settling, once the reader's support changed (a pledge, a cancellation, a
+# login): every widget at rest on the page reloads, so the top and the foot agree.
+SUPPORT_CHANGED = "support-changed"
+CONFIRMED = "yes"  # the value of `confirm` that cancels a pledge
+
+
+@bp.app_context_processor
+def widget_here():
+    return {"support_widget_here": w.shown_here()}
 
 
 def _widget(status: int = 200, **ctx):
@@ -46,15 +55,17 @@ def _page(status: int = 200, **ctx):
 
 @bp.get("")
 def page():
-    return _page()
+    # Back from logging in or from the confirmation mail with a pledge waiting: focus goes
+    # to its Pledge button, where the reader continues (static/js/support.js).
+    waiting = current_user.is_authenticated and w.draft() is not None
+    return _page(draft_waiting=waiting)
 
 
 @bp.get("/widget")
 def widget():
     if not wants_fragment():
         return redirect(url_for("support.page"), code=303)
-    small = w.dismissed() and request.args.get("full") != "1"
-    return _widget(mode=w.SMALL if small else w.ASK)
+    return _widget(mode=None, full=request.args.get("full") == "1")
 
 
 @bp.get("/progress")
@@ -70,6 +81,7 @@ def progress():
         response = make_response("", 304)
     else:
         response = make_response(render("support/_progress.html", block=None, progress=shown,
+                                         id_prefix=w.ID_PREFIX[w.place()],
                                          poll_seconds=current_app.config["SUPPORT_POLL_SECONDS"]))
     response.set_etag(shown.etag)
     # The same for every reader; caches may keep it but must ask again each time.
@@ -114,6 +126,7 @@ def pledge():
         return redirect(url_for("support.mine", _anchor=f"pledge-{thanks.reference}"), code=303)
     response = _widget(mode=w.THANKS, thanks=thanks, repeat=not thanks.created)
     response.headers["HX-Trigger"] = "pledged"
+    response.headers["HX-Trigger-After-Settle"] = SUPPORT_CHANGED
     return response
 
 
@@ -130,7 +143,9 @@ def login():
     if not user.is_confirmed:  # the password matched: send the link again, and say so
         return _check_inbox(lambda: confirmation.send_link(user, _pledge_url()), user.email, waiting=True)
     sessions.sign_in(user, remember=bool(form.remember.data))
-    return _widget(mode=w.ASK, welcome=True)
+    response = _widget(mode=w.ASK, welcome=True)
+    response.headers["HX-Trigger-After-Settle"] = SUPPORT_CHANGED  # the other widget says "Pledge" now
+    return response
 
 
 @bp.post("/register")
@@ -190,10 +205,28 @@ def mine():
     return render("support/mine.html", pledges=pledges.of_user(db.session, current_user.id))
 
 
+def _my_pledge(reference: str):
+    return or_404(pledges.mine(db.session, current_user.id, reference), "You have no pledge at this address.")
+
+
+def _asking_to_cancel(pledge, status: int = 200, message: str | None = None):
+    """The question before cancelling: the row in place (htmx), or a page of its own."""
+    body = render("support/cancel.html", block="row", pledge=pledge, confirming=True, message=message)
+    return make_response(body, status)
+
+
+@bp.get("/pledges/<reference>/cancel")
+@login_required
+def confirm_cancel(reference: str):
+    return _asking_to_cancel(_my_pledge(reference))
+
+
 @bp.post("/pledges/<reference>/cancel")
 @login_required
 def cancel(reference: str):
-    mine = or_404(pledges.mine(db.session, current_user.id, reference), "You have no pledge at this address.")
+    mine = _my_pledge(reference)
+    if request.form.get("confirm") != CONFIRMED:  # an old or forged form: ask, change nothing
+        return _asking_to_cancel(mine, 422, "Nothing was cancelled: choose “Yes, cancel it” to cancel this pledge.")
     cancelled = pledges.cancel(db.engine, mine.id, current_user.id)
     db.session.expire_all()  # written on its own connection
     if not wants_fragment():
@@ -201,6 +234,8 @@ def cancel(reference: str):
         return redirect(url_for("support.mine", _anchor=f"pledge-{reference}"), code=303)
     response = make_response(render("support/_pledge_row.html", block=None, pledge=mine, just_cancelled=cancelled))
     response.headers["HX-Trigger"] = "pledged"
+    if cancelled:
+        response.headers["HX-Trigger-After-Settle"] = SUPPORT_CHANGED
     return response
 
 

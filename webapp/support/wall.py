@@ -42,13 +42,16 @@ def _joined_by_day(session: Session, campaign: Campaign) -> dict[dt.date, int]:
 
 
 def chart(session: Session, campaign: Campaign, today: dt.date) -> Chart:
+    """From the campaign's start (also before anyone joined) to today, or to its end once
+    it is over; empty before it starts. One day alone is drawn as a flat line across."""
     joined = _joined_by_day(session, campaign)
-    if not joined:
+    start = (campaign.starts_at or campaign.created_at).date()
+    closed = campaign.ended_at or campaign.deadline
+    end = min(today, closed.date()) if closed is not None else today
+    if joined:
+        start, end = min(start, min(joined)), max(end, max(joined))
+    if start > end:
         return Chart([], "", 0)
-    began = (campaign.starts_at or campaign.created_at).date()
-    # The day before the first supporter joined at the latest, so one day still makes a line.
-    start = min(began, min(joined) - dt.timedelta(days=1))
-    end = max(today, max(joined))
     total = campaign.goal_offset if campaign.goal_kind == SUPPORTERS else 0
     days = []
     for n in range((end - start).days + 1):
@@ -56,6 +59,9 @@ def chart(session: Session, campaign: Campaign, today: dt.date) -> Chart:
         total += joined.get(day, 0)
         days.append((day, total))
     top = max(total, 1)
+    if len(days) == 1:
+        y = Chart.HEIGHT - total * Chart.HEIGHT / top
+        return Chart(days, f"0.0,{y:.1f} {Chart.WIDTH:.1f},{y:.1f}", top)
     span = len(days) - 1
     points = " ".join(f"{i * Chart.WIDTH / span:.1f},{Chart.HEIGHT - count * Chart.HEIGHT / top:.1f}"
                       for i, (_, count) in enumerate(days))
