@@ -1,5 +1,6 @@
-// The answer page: numbered sections that open from the address, "Expand all", and a
-// section that failed to load. Everything here improves a page that already works without it.
+// The answer page: numbered sections that open from the address and name themselves in it,
+// "Expand all" / "Collapse all", and a section that failed to load. Everything here improves
+// a page that already works without it.
 (function () {
   "use strict";
 
@@ -12,13 +13,47 @@
     }
   }
 
+  // The button opens every section; once all are open (by it or one by one) it offers to
+  // close them all, and once one is closed again, to open them all.
   function enableExpandAll() {
     document.querySelectorAll("[data-expand-all]").forEach(function (button) {
+      var area = button.closest("section");
+      var sections = function () { return Array.from(area.querySelectorAll("details.answer-section")); };
+      var allOpen = function () { return sections().every(function (d) { return d.open; }); };
+      var label = function () { button.textContent = allOpen() ? "Collapse all" : "Expand all"; };
       button.hidden = false;
       button.addEventListener("click", function () {
-        button.closest("section").querySelectorAll("details").forEach(function (d) { d.open = true; });
+        var open = !allOpen();
+        sections().forEach(function (d) { d.open = open; });
+        label();
       });
+      area.addEventListener("toggle", label, true);  // toggle does not bubble; capturing sees each
+      label();
     });
+  }
+
+  // A section the reader opens is named in the address, so a copied link opens it too,
+  // and the name goes when that section closes (by hand or "Collapse all"). The address is
+  // replaced, not pushed: Back still leaves the page rather than stepping through sections.
+  // Only the reader's own clicks name a section ("Expand all" opens them all; the address
+  // names one already), so those are marked, and the address follows the toggle they cause.
+  function markReaderToggle(event) {
+    var summary = event.target.closest && event.target.closest("details.answer-section > summary");
+    if (summary) summary.parentElement.toggledByReader = true;
+  }
+
+  function followSectionInAddress(event) {
+    var details = event.target;
+    if (!details.classList || !details.classList.contains("answer-section")) return;
+    var byReader = details.toggledByReader;
+    details.toggledByReader = false;
+    var here = window.location.pathname + window.location.search;
+    var named = "#" + details.id;
+    if (details.open && byReader) {
+      window.history.replaceState(window.history.state, "", here + named);
+    } else if (!details.open && window.location.hash === named) {
+      window.history.replaceState(window.history.state, "", here);
+    }
   }
 
   // A section that fails to load says so and offers its own page instead.
@@ -40,6 +75,8 @@
     openSectionFromHash();
   });
   window.addEventListener("hashchange", openSectionFromHash);
+  document.addEventListener("click", markReaderToggle);
+  document.addEventListener("toggle", followSectionInAddress, true);
   document.addEventListener("htmx:responseError", showLoadError);
   document.addEventListener("htmx:sendError", showLoadError);
 })();

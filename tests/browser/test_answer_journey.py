@@ -4,8 +4,12 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.accessibility import longest_line, text_contrast
+
 pytestmark = pytest.mark.browser
 SKY = "/q/why-is-the-sky-blue"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
 
 
 def test_reader_expands_a_section_follows_a_citation_and_a_related_question(page, live_server):
@@ -73,3 +77,74 @@ def test_an_unknown_question_shows_a_404_page_with_search(page, live_server):
     search.fill("sky blue")
     search.press("Enter")
     expect(page.get_by_role("link", name="Why is the sky blue?")).to_be_visible()
+
+
+def test_expand_all_becomes_collapse_all_when_every_section_is_open(page, live_server):
+    page.goto(live_server + SKY)
+    sections = page.locator("details.answer-section")
+    page.get_by_role("button", name="Expand all").click()
+    expect(page.get_by_role("button", name="Expand all")).to_have_count(0)
+    page.get_by_role("button", name="Collapse all").click()
+    for index in range(sections.count()):
+        expect(sections.nth(index)).not_to_have_attribute("open", "")
+    expect(page.get_by_role("button", name="Collapse all")).to_have_count(0)
+
+    # Opening every section by hand counts too, and closing one offers "Expand all" again.
+    for index in range(sections.count()):
+        sections.nth(index).locator("summary").click()
+    expect(page.get_by_role("button", name="Collapse all")).to_be_visible()
+    sections.first.locator("summary").click()
+    expect(page.get_by_role("button", name="Expand all")).to_be_visible()
+
+
+def test_opening_a_section_puts_it_in_the_address_without_a_history_entry(page, live_server):
+    page.goto(live_server + SKY)
+    entries = page.evaluate("history.length")
+    page.locator("#section-3 summary").click()
+    expect(page).to_have_url(live_server + SKY + "#section-3")
+    page.locator("#section-2 summary").click()
+    expect(page).to_have_url(live_server + SKY + "#section-2")
+    assert page.evaluate("history.length") == entries  # Back still leaves the page, not the section
+
+    # The address now opens that section for whoever it is shared with.
+    page.reload()
+    expect(page.locator("#section-2")).to_have_attribute("open", "")
+    expect(page.locator("#section-2 .section-body")).to_contain_text("Rayleigh")
+
+    # Closing the section the address names takes its name out of the address.
+    page.locator("#section-2 summary").click()
+    expect(page).to_have_url(live_server + SKY)
+    # "Expand all" names no section; "Collapse all" closes the named one, so its name goes.
+    page.locator("#section-1 summary").click()
+    page.get_by_role("button", name="Expand all").click()
+    expect(page).to_have_url(live_server + SKY + "#section-1")
+    page.get_by_role("button", name="Collapse all").click()
+    expect(page).to_have_url(live_server + SKY)
+    assert page.evaluate("history.length") == entries
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_quieter_text_of_an_answer_is_readable_in_light_and_dark(open_page, live_server, scheme, viewport):
+    page = open_page(color_scheme=scheme, viewport=viewport)
+    page.goto(live_server + SKY)
+    for quiet in [".checked", ".checked time", ".disclaimer", ".section-number", ".publisher"]:
+        ratio = text_contrast(page.locator(quiet))
+        assert ratio >= 4.5, f"{quiet} in {scheme}: contrast {ratio:.2f}:1, WCAG AA asks 4.5:1"
+
+
+def test_reading_text_keeps_to_a_comfortable_line_length_on_desktop(open_page, live_server):
+    page = open_page(viewport=DESKTOP)
+    page.goto(live_server + SKY)
+    page.get_by_role("button", name="Expand all").click()
+    expect(page.locator("#section-1 .section-body p").first).to_be_visible()
+    for reading in [".summary p", "#section-1 .section-body p", ".sources ol"]:
+        characters = longest_line(page.locator(reading))
+        assert characters <= 75, f"{reading}: {characters} characters on its longest line"
+    for paragraph in [".summary p", "#section-1 .section-body p"]:  # long enough to wrap
+        characters = longest_line(page.locator(paragraph))
+        assert characters >= 60, f"{paragraph} is squeezed: {characters} characters on its longest line"
+    # The page's frame is not squeezed with it: the heading bar still spans the column.
+    bar = page.locator(".sections-bar").bounding_box()
+    summary = page.locator(".summary p").first.bounding_box()
+    assert bar["width"] > summary["width"]
