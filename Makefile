@@ -87,8 +87,18 @@ test-postgres: setup
 	elif [ "$$CI" = "true" ]; then echo "== CI needs PostgreSQL with its search extensions (see above)"; exit 1; \
 	else echo "== no PostgreSQL (with unaccent, pg_trgm, rum) on 127.0.0.1:5432: skipping the PostgreSQL run"; fi
 
+# The local Stripe stand-in (webapp/support/standin): test payments, no money moves.
+# Issue 13 points Plumb's payments at it; today it runs on its own.
+STANDIN_PORT ?= 12111
+.PHONY: standin
+standin: setup
+	STRIPE_SECRET_KEY="$${STRIPE_SECRET_KEY:-sk_test_plumb_local}" STRIPE_WEBHOOK_SECRET="$${STRIPE_WEBHOOK_SECRET:-whsec_plumb_local}" \
+	  $(BIN)/python -m webapp.support.standin --port $(STANDIN_PORT) \
+	  --webhook-url http://127.0.0.1:$(PORT)/support/webhooks/stripe
+
 bench: setup
 	$(BIN)/python bench/answer_page.py
+	$(BIN)/python bench/weight.py
 
 # Locust against gunicorn + PostgreSQL + Redis (bench/load.py): EMPTIES the database
 # `load` and Redis db 4 first. Shorter: make load LOAD_USERS=20 LOAD_TIME=1m
