@@ -1,6 +1,6 @@
 """Answer page: bytes on the wire, and server time against a baseline in the same run.
 
-    .venv/bin/python bench/answer_page.py [--rounds 300] [--accept-encoding "br, gzip"]
+    .venv/bin/python bench/answer_page.py [--rounds 300] [--accept-encoding identity]
 
 Uses a throw-away SQLite database and search index with the demo content (a temporary
 folder; BENCH_TMP chooses where), in-process (Flask's test client), so it measures
@@ -12,10 +12,12 @@ less. Issue 12's target: the answer and unanswered pages at most 3× `/healthz`.
 
 The pages are read by one reader (one cookie jar) that goes from one to the next, as a
 reader does: the cached bodies are warm, the reader's path, counts and ask are not
-cached. Requests ask for no compression unless --accept-encoding says otherwise."""
+cached. Requests accept brotli and gzip, as browsers do, unless --accept-encoding says
+otherwise (`identity`: no compression)."""
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import statistics
@@ -40,7 +42,8 @@ PAGES = {
     "category page": "/c/science",
     "unanswered page": "/q/how-fast-can-an-ostrich-run",
 }
-ASSETS = ["/static/vendor/pico.min.css", "/static/css/plumb.css", "/static/vendor/htmx.min.js", "/static/js/plumb.js"]
+# The built files pages name (frontend/build.mjs writes the manifest at `make setup`).
+ASSETS = ["/static/" + built for built in json.loads((ROOT / "static" / "build" / "manifest.json").read_text()).values()]
 
 
 def make_client(folder: Path):
@@ -48,7 +51,7 @@ def make_client(folder: Path):
     # The index is built before the first timing, not in a thread beside it.
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.db'}", "SECRET_KEY": "bench",
                       "SEARCH_ENGINE": "whoosh", "SEARCH_INDEX_DIR": str(folder / "index"),
-                      "SEARCH_REBUILD_IN_BACKGROUND": False})
+                      "SEARCH_REBUILD_IN_BACKGROUND": False, "STATIC_AUTOREFRESH": False})
     with app.app_context():
         db.create_all()
         import_folder(db.session, ROOT / "content" / "demo")
@@ -95,7 +98,7 @@ def percentile(values: list[float], p: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=300)
-    parser.add_argument("--accept-encoding", default=None, help='e.g. "br, gzip", as browsers send')
+    parser.add_argument("--accept-encoding", default="br, gzip", help='"br, gzip" (as browsers send) or "identity"')
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as folder:
         client = make_client(Path(folder))

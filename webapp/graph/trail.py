@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import session
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from webapp.accounts.sessions import keep_over_login
@@ -22,10 +22,12 @@ def clear() -> None:
     session.pop(KEY, None)
 
 
-def questions(db_session: Session) -> list[Question]:
-    """The trail's questions, oldest first (ones deleted since are skipped)."""
+def questions(db_session: Session) -> list[Row]:
+    """The trail's questions (their slug and text), oldest first; ones deleted since are
+    skipped. Read on every answer page, so only the two columns the path shows."""
     slugs = session.get(KEY, [])
     if not slugs:
         return []
-    found = {q.slug: q for q in db_session.scalars(select(Question).where(Question.slug.in_(slugs)))}
+    found = {row.slug: row for row in db_session.execute(
+        select(Question.slug, Question.text).where(Question.slug.in_(slugs)))}
     return [found[s] for s in slugs if s in found]
