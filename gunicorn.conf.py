@@ -28,11 +28,14 @@ errorlog = "-"
 
 
 def on_starting(server):
-    """Refuse to start when the workers would not share their rate limits."""
+    """Refuse to start when the workers would not share their rate limits, or would name
+    static files that were never built."""
     from webapp import config
     from webapp.operations import ratelimits
+    from webapp.site import static_files
 
-    problem = ratelimits.problem(config.from_environment(), server.cfg.workers)
+    settings = config.from_environment()
+    problem = ratelimits.problem(settings, server.cfg.workers) or static_files.problem(settings)
     if problem:
         on_exit(server)  # gunicorn does not call it when start-up fails
         raise RuntimeError(f"Plumb will not start: {problem}")  # gunicorn prints it and exits 1

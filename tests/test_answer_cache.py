@@ -359,3 +359,123 @@ def test_shared_parts_are_kept_a_while_but_never_show_an_older_title(demo, clien
     assert "Can you see the Great Wall of China from space?" in part(page, '<section class="went-on"')
     edit(demo, lambda s: setattr(question(s, GREAT_WALL), "text", "Is the Great Wall visible from orbit?"))
     assert "Is the Great Wall visible from orbit?" in part(text_of(get(client, SKY)), '<section class="went-on"')
+
+
+# --- found in review: releases, a hanging cache, a rebuilt index, a race, two writers ---
+
+def test_a_new_release_draws_its_own_bodies_though_the_cache_outlives_the_old(demo, shared_cache):
+    """Redis outlives a deployment (and a rolling one runs both releases at once): a body
+    the release before drew must not be served by the next, which may draw it otherwise."""
+    old = create_app(settings_of(demo, **shared_cache))
+    new = create_app(settings_of(demo, **shared_cache))
+    new.extensions["answer_release"] = "a-later-release"  # what a changed template gives
+    cached(old, old.test_client(), SKY)
+    with answer_reads(new) as reads:
+        assert get(new.test_client(), SKY).status_code == 200
+    assert reads, "the new release served the body the old one drew"
+
+
+def test_the_release_changes_with_any_template_or_code(tmp_path, monkeypatch):
+    from webapp.answers import cache
+
+    assert cache.release() == cache.release()
+    before = cache.release()
+    template = ROOT / "templates" / "answers" / "_answer.html"
+    original = template.read_bytes()
+    try:
+        template.write_bytes(original + b"\n")
+        assert cache.release() != before
+    finally:
+        template.write_bytes(original)
+    assert cache.release() == before
+
+
+def test_a_cache_that_fails_is_left_alone_for_a_while(demo, monkeypatch):
+    """A Redis that hangs costs each ask its timeout: after one failure the process
+    renders without the cache for a while instead of waiting on it page after page."""
+    from webapp.extensions import cache
+
+    asked: list[str] = []
+
+    def hanging(*args, **kwargs):
+        asked.append("asked")
+        raise TimeoutError("Timeout reading from socket")
+
+    monkeypatch.setattr(cache, "get", hanging)
+    monkeypatch.setattr(cache, "set", hanging)
+    client = demo.test_client()
+    for _ in range(5):
+        assert get(client, SKY).status_code == 200
+        assert get(client, OSTRICH).status_code == 200
+    assert asked == ["asked"]
+
+
+def test_a_question_renamed_between_reading_and_drawing_still_draws(demo):
+    """Found in review: the body is drawn after the page read the question, and was
+    looked up again by its slug; a rename committed in between broke the page."""
+    from webapp.answers import bodies
+    from webapp.answers import cache as answer_cache
+
+    with demo.test_request_context(SKY):
+        found = question(db.session, "why-is-the-sky-blue")
+        version = answer_cache.current_version(db.session)
+        db.session.expunge(found)
+        db.session.execute(update(Question).where(Question.id == found.id).values(slug="moved-away"))
+        db.session.commit()
+        drawn = bodies.for_page(db.session, version, found)
+        assert found.text in drawn["body"] + drawn.get("header", "") or "In short" in drawn["body"]
+
+
+def test_similar_answers_are_not_kept_while_the_index_is_rebuilt_and_follow_a_rebuild(demo, client, monkeypatch):
+    from webapp.answers import cache as answer_cache
+    from webapp.search import service
+
+    rendered: list[int] = []
+    from webapp.answers import parts
+
+    parts.add(demo, content=lambda q: rendered.append(q.id) or {})
+    monkeypatch.setattr(service, "rebuilding", lambda: True)
+    for _ in range(3):
+        assert get(client, OSTRICH).status_code == 200
+    assert len(rendered) == 3, "kept while the index was being rebuilt"
+    monkeypatch.undo()
+    with demo.app_context():
+        before = answer_cache.current_version(db.session)
+        service.engine().rebuild()
+        db.session.remove()
+        assert answer_cache.current_version(db.session) != before, "a rebuild must draw similar answers again"
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="row locks: PostgreSQL")
+def test_two_writers_of_one_question_never_deadlock_on_the_version(demo):
+    """Found in review: the version row was locked before a commit's last flush, so a
+    writer that had flushed already and one that had not took the two locks in opposite
+    orders. Now the version is always the last lock a transaction takes."""
+    import threading
+
+    from sqlalchemy.orm import Session
+
+    with demo.app_context():
+        engine = db.engine
+    first = Session(engine)
+    q = question(first, "why-is-the-sky-blue")
+    q.summary = "First writer [1]."
+    first.flush()  # holds the question's row
+    outcome: dict[str, str] = {}
+
+    def second_writer():
+        with Session(engine) as second:
+            question(second, "why-is-the-sky-blue").summary = "Second writer [1]."
+            try:
+                second.commit()  # pending: flushed at commit, waits for the first writer's row
+                outcome["second"] = "committed"
+            except Exception as error:  # a deadlock, before the fix
+                outcome["second"] = type(error).__name__
+
+    thread = threading.Thread(target=second_writer)
+    thread.start()
+    thread.join(timeout=2)  # it waits on the first writer's row lock
+    first.commit()
+    first.close()
+    thread.join(timeout=30)
+    assert outcome == {"second": "committed"}

@@ -421,6 +421,14 @@ def test_production_gunicorn_will_not_start_without_shared_rate_limits(tmp_path,
     assert "hunter2" not in result.stderr
 
 
+def test_gunicorn_will_not_start_without_the_static_build(tmp_path):
+    if not GUNICORN.exists():
+        pytest.skip("gunicorn is not installed in the venv")
+    result = _gunicorn_start(tmp_path, 1, STATIC_MANIFEST=str(tmp_path / "no-build" / "manifest.json"))
+    assert result.returncode != 0
+    assert "Plumb will not start" in result.stderr and "make setup" in result.stderr
+
+
 def test_the_start_check_accepts_shared_storage_or_one_worker():
     production = {"PLUMB_ENV": "production", "RATELIMIT_STORAGE_URI": "memory://"}
     assert ratelimits.problem(production, 1) is None

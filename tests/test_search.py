@@ -408,3 +408,19 @@ def test_no_query_string_makes_search_fail(demo, client, q):
     response = client.get("/search", query_string={"q": q, "live": "1"})
     assert response.status_code == 200
     assert "<script" not in part(text_of(response), '<section id="results"')
+
+
+@pytest.mark.parametrize("text, start, end, shown", [
+    ("Lightning heats the air, e.g. nitrogen. It cools fast.", "nitrogen", "nitrogen", "…nitrogen."),
+    ("As Dr. Smith found in the lab. Then he left.", "Smith", "lab", "…Smith found in the lab."),
+    ("The U.S. law says so. Courts agree.", "law", "so", "…law says so."),
+    ("It heats the air. Nitrogen glows.", "Nitrogen", "glows", "Nitrogen glows."),
+])
+def test_a_stop_after_an_abbreviation_does_not_start_or_end_a_sentence(text, start, end, shown):
+    """Found in review: a part after "e.g. " was taken for a sentence's start."""
+    from markupsafe import Markup, escape
+
+    from webapp.search.snippets import framed
+
+    a, b = text.index(start), text.index(end) + len(end)
+    assert str(framed(text, [(a, b, Markup(escape(text[a:b])))])) == shown

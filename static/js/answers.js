@@ -14,22 +14,30 @@
   }
 
   // The button opens every section; once all are open (by it or one by one) it offers to
-  // close them all, and once one is closed again, to open them all.
-  function enableExpandAll() {
+  // close them all, and once one is closed again, to open them all. Listened for on the
+  // document, and labelled again whenever htmx puts a page back (Back after a search
+  // restores a saved copy of the page: new elements, without listeners of their own).
+  function sectionsOf(button) {
+    return Array.from(button.closest("section").querySelectorAll("details.answer-section"));
+  }
+
+  function allOpen(button) {
+    return sectionsOf(button).every(function (d) { return d.open; });
+  }
+
+  function labelExpandAll() {
     document.querySelectorAll("[data-expand-all]").forEach(function (button) {
-      var area = button.closest("section");
-      var sections = function () { return Array.from(area.querySelectorAll("details.answer-section")); };
-      var allOpen = function () { return sections().every(function (d) { return d.open; }); };
-      var label = function () { button.textContent = allOpen() ? "Collapse all" : "Expand all"; };
       button.hidden = false;
-      button.addEventListener("click", function () {
-        var open = !allOpen();
-        sections().forEach(function (d) { d.open = open; });
-        label();
-      });
-      area.addEventListener("toggle", label, true);  // toggle does not bubble; capturing sees each
-      label();
+      button.textContent = allOpen(button) ? "Collapse all" : "Expand all";
     });
+  }
+
+  function expandOrCollapseAll(event) {
+    var button = event.target.closest && event.target.closest("[data-expand-all]");
+    if (!button) return;
+    var open = !allOpen(button);
+    sectionsOf(button).forEach(function (d) { d.open = open; });
+    labelExpandAll();
   }
 
   // A section the reader opens is named in the address, so a copied link opens it too,
@@ -45,6 +53,7 @@
   function followSectionInAddress(event) {
     var details = event.target;
     if (!details.classList || !details.classList.contains("answer-section")) return;
+    labelExpandAll();
     var byReader = details.toggledByReader;
     details.toggledByReader = false;
     var here = window.location.pathname + window.location.search;
@@ -70,12 +79,17 @@
     body.replaceChildren(message);
   }
 
-  document.addEventListener("DOMContentLoaded", function () {
-    enableExpandAll();
+  function pageShown() {
+    labelExpandAll();
     openSectionFromHash();
-  });
+  }
+
+  document.addEventListener("DOMContentLoaded", pageShown);
+  document.addEventListener("htmx:historyRestore", pageShown);
+  document.addEventListener("htmx:afterSettle", labelExpandAll);  // an answer swapped into the page
   window.addEventListener("hashchange", openSectionFromHash);
   document.addEventListener("click", markReaderToggle);
+  document.addEventListener("click", expandOrCollapseAll);
   document.addEventListener("toggle", followSectionInAddress, true);
   document.addEventListener("htmx:responseError", showLoadError);
   document.addEventListener("htmx:sendError", showLoadError);

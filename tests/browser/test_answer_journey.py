@@ -97,6 +97,22 @@ def test_expand_all_becomes_collapse_all_when_every_section_is_open(page, live_s
     expect(page.get_by_role("button", name="Expand all")).to_be_visible()
 
 
+def test_expand_all_still_works_after_back_from_a_search(page, live_server):
+    """Found in review: htmx puts the page back from its saved copy, whose button had
+    lost its listener; it showed "Expand all" and did nothing."""
+    page.goto(live_server + SKY)
+    page.locator("#site-search").fill("lightning")
+    page.wait_for_url("**/search?q=lightning*")
+    expect(page.locator("#results")).to_be_visible()
+    page.go_back()
+    page.wait_for_url("**" + SKY)
+    page.get_by_role("button", name="Expand all").click()
+    sections = page.locator("details.answer-section")
+    for index in range(sections.count()):
+        expect(sections.nth(index)).to_have_attribute("open", "")
+    expect(page.get_by_role("button", name="Collapse all")).to_be_visible()
+
+
 def test_opening_a_section_puts_it_in_the_address_without_a_history_entry(page, live_server):
     page.goto(live_server + SKY)
     entries = page.evaluate("history.length")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import current_app
+from flask import abort, current_app
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from markupsafe import Markup
@@ -43,7 +43,9 @@ def for_page(session: Session, version: str | None, question: Question) -> dict:
     key = f"{question.id}:{'answered' if question.answered else 'unanswered'}:{_editor():d}:{outdated:d}:{home_url}"
 
     def render() -> dict[str, str]:
-        full = service.question_by_slug(session, question.slug)  # sections, sources, links, category
+        full = service.question_by_id(session, question.id)  # sections, sources, links, category
+        if full is None:  # deleted since the page read it: as if it had been a moment earlier
+            abort(404)
         url = absolute_url("answers.question", slug=full.slug)
         context = dict(question=full, canonical_url=url, description=metadata.description(full, site_name),
                        linked_from=service.linked_from(session, full))

@@ -21,17 +21,21 @@ from webapp.pagination import Page, paginate
 NO_QUESTION = "We have no question at this address."  # the 404 of every page about one question
 
 
+_WHOLE_QUESTION = (
+    selectinload(Question.sections),
+    selectinload(Question.sources),
+    selectinload(Question.category),
+    selectinload(Question.links).selectinload(RelatedLink.to_question),
+)
+
+
 def question_by_slug(session: Session, slug: str) -> Question | None:
-    return session.scalar(
-        select(Question)
-        .where(Question.slug == slug)
-        .options(
-            selectinload(Question.sections),
-            selectinload(Question.sources),
-            selectinload(Question.category),
-            selectinload(Question.links).selectinload(RelatedLink.to_question),
-        )
-    )
+    return session.scalar(select(Question).where(Question.slug == slug).options(*_WHOLE_QUESTION))
+
+
+def question_by_id(session: Session, question_id: int) -> Question | None:
+    """By id: a page that read the question a moment ago finds it renamed, too."""
+    return session.scalar(select(Question).where(Question.id == question_id).options(*_WHOLE_QUESTION))
 
 
 def question_and_version(session: Session, slug: str) -> tuple[Question | None, str | None]:

@@ -20,6 +20,9 @@ def on_question(question: Question) -> dict:
 
 
 def settled() -> bool:
-    """The similar answers read documents holding every committed change: the Whoosh index
-    once its outbox is empty (PostgreSQL writes its documents with the change)."""
+    """The similar answers read documents holding every committed change, from an index
+    that is not being rebuilt: the Whoosh index once its outbox is empty (PostgreSQL writes
+    its documents with the change). A rebuild writes a new content version at its end."""
+    if service.rebuilding():
+        return False
     return service.engine().name != "whoosh" or db.session.scalar(select(SearchOutbox.id).limit(1)) is None

@@ -18,6 +18,13 @@ _SENTENCE_END = re.compile(rf"{_STOP}(?=\s)")
 _ENDS_SENTENCE = re.compile(rf"{_STOP}$")
 # The part starts right after one: a stop and a space, or a line break.
 _SENTENCE_START = re.compile(rf"(?:{_STOP}\s+|\n\s*)$")
+# Stops that end a word, not a sentence ("e.g. nitrogen", "Dr. Smith", "U.S. law").
+_ABBREVIATION = re.compile(r"(?:\b(?:e\.g|i\.e|etc|vs|cf|approx|Dr|Mr|Mrs|Ms|St|No)|\b\w\.\w)\.$", re.I)
+
+
+def _sentence_ends_at(text: str, end: int) -> bool:
+    """Whether the stop that ends text[:end] closes a sentence."""
+    return not _ABBREVIATION.search(text[:end].rstrip("\"'’”)] "))
 
 
 def _after(text: str, end: int) -> str:
@@ -26,9 +33,10 @@ def _after(text: str, end: int) -> str:
     rest = text[end:]
     if _ONLY_PUNCTUATION.fullmatch(rest):
         return rest.rstrip()
-    if stop := _SENTENCE_END.match(rest):
+    if (stop := _SENTENCE_END.match(rest)) and _sentence_ends_at(text, end + stop.end()):
         return stop.group(0)
-    return "" if _ENDS_SENTENCE.search(text[:end]) and rest[:1].isspace() else ELLIPSIS
+    ended = _ENDS_SENTENCE.search(text[:end]) and _sentence_ends_at(text, end)
+    return "" if ended and rest[:1].isspace() else ELLIPSIS
 
 
 def _before(text: str, start: int) -> str:
@@ -37,7 +45,8 @@ def _before(text: str, start: int) -> str:
     head = text[:start]
     if _ONLY_PUNCTUATION.fullmatch(head):
         return head.lstrip()
-    return "" if _SENTENCE_START.search(head) else ELLIPSIS
+    starts = _SENTENCE_START.search(head) and _sentence_ends_at(text, len(head.rstrip()))
+    return "" if starts else ELLIPSIS
 
 
 def framed(text: str, parts: list[tuple[int, int, Markup]]) -> Markup:

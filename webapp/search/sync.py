@@ -19,6 +19,7 @@ from whoosh.index import LockError
 from whoosh.util.filelock import LockBase, try_for
 from whoosh.writing import CLEAR
 
+from webapp.answers import cache as answer_cache
 from webapp.search.documents import all_documents, documents_for
 from webapp.search.index import MARKER, WRITE_LOCK, IndexUnavailable, SearchIndex
 from webapp.search.models import SearchOutbox
@@ -154,6 +155,7 @@ def rebuild(index: SearchIndex, engine: Engine, procs: int = 1,
                 raise
             session.execute(delete(SearchOutbox).where(SearchOutbox.id <= high))
             session.commit()
+        answer_cache.renew(engine)  # similar answers drawn from the old documents go
         return count
     finally:
         index.clear_rebuilding()

@@ -8,8 +8,10 @@
   changed file gets a new name. Other files keep their own names and a short max-age.
 - Flask-Compress compresses pages and htmx fragments (settings in webapp/config.py).
 
-Without a build the app does not start: it would serve Pico-less pages with unhashed,
-uncached files, which is what issue 12 set out to end. `make setup` builds it. In
+Without a build gunicorn does not start (`problem`, called by gunicorn.conf.py): pages
+would name Pico-less, unhashed, uncached files, which is what issue 12 set out to end.
+`make setup` builds it. The app itself still starts, with a warning, so `flask db
+upgrade`, backups and imports run on a machine that has no Node.js. In
 development (STATIC_AUTOREFRESH) a build older than a file it was made from (the build
 lists them in inputs.json) is made again before the next page names it, so a changed
 stylesheet shows at the next page load, in `make run` and in the tests alike."""
@@ -70,10 +72,8 @@ class Manifest:
                 self.names = json.loads(self.path.read_text())
                 self._read_at = changed_at
         except (OSError, ValueError) as error:
-            raise RuntimeError(
-                f"the built stylesheet and script are missing ({self.path}: {error}). "
-                "Run `make setup` (or `make static`), which builds them from npm's packages."
-            ) from error
+            if self._read_at is None and not self.names:  # said once, at start-up
+                log.warning("%s; pages name the unbuilt files", missing_build(self.path, error))
 
     def _newer_input(self) -> float | None:
         """The modification time of the newest input if it is newer than the build."""
@@ -116,6 +116,21 @@ class Manifest:
             self._rebuild_if_out_of_date()
             self._read()
         return self.names.get(filename, filename)
+
+
+def missing_build(path: Path, error: Exception) -> str:
+    return (f"the built stylesheet and script are missing ({path}: {error}). "
+            "Run `make setup` (or `make static`), which builds them from npm's packages")
+
+
+def problem(settings: dict) -> str | None:
+    """Why a server must not start with these settings' static files, if it must not."""
+    path = Path(settings["STATIC_MANIFEST"])
+    try:
+        json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        return missing_build(path, error)
+    return None
 
 
 def is_hashed(path: str, url: str) -> bool:

@@ -24,6 +24,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from webapp.answers import cache as answer_cache
 from webapp.extensions import db
 from webapp.search.documents import QuestionTexts, all_documents, documents_for, texts, version
 from webapp.search.postgres import querying
@@ -197,6 +198,7 @@ class PostgresEngine:
                 # CONCURRENTLY: edits committing meanwhile are not held up by the build.
                 connection.execute(text(CREATE_RANK_INDEX))
                 connection.execute(text("ANALYZE search_document"))
+        answer_cache.renew(db.engine)  # similar answers drawn from the old documents go
         log.info("search documents rebuilt: %d in %.1f s", count, time.monotonic() - started)
         return count
 
