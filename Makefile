@@ -16,8 +16,23 @@ SEARCH_CONTRACT := tests/test_search.py tests/test_search_index.py tests/test_gr
 
 .PHONY: run serve setup static migrate demo lint test test-sqlite test-postgres bench clean
 
+# With the local stand-in for Stripe (webapp/support/standin): pledges go through its
+# hosted "Test payment — no money moves" page and come back by signed webhook, as with
+# Stripe itself; stopping `make run` stops it too.
+STANDIN_PORT ?= 12111
+STRIPE_LOCAL := STRIPE_SECRET_KEY=sk_test_plumb_local STRIPE_WEBHOOK_SECRET=whsec_plumb_local
 run: setup migrate demo
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	@$(STRIPE_LOCAL) $(BIN)/python -m webapp.support.standin --port $(STANDIN_PORT) \
+	  --webhook-url http://127.0.0.1:$(PORT)/support/webhooks/stripe & standin=$$!; \
+	trap "kill $$standin 2>/dev/null" EXIT INT TERM; \
+	$(STRIPE_LOCAL) PAYMENT_PROVIDER=stripe STRIPE_API_BASE=http://127.0.0.1:$(STANDIN_PORT) \
+	  SITE_URL="$${SITE_URL:-http://127.0.0.1:$(PORT)}" $(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+# The stand-in alone (for a server started otherwise).
+.PHONY: standin
+standin: setup
+	$(STRIPE_LOCAL) $(BIN)/python -m webapp.support.standin --port $(STANDIN_PORT) \
+	  --webhook-url http://127.0.0.1:$(PORT)/support/webhooks/stripe
 
 # Production-like: gunicorn with several workers, a secret kept under instance/.
 serve: setup migrate demo instance/secret_key
@@ -86,15 +101,6 @@ test-postgres: setup
 	elif [ $$found != 69 ]; then echo "== PostgreSQL at $(PG_TEST_URL) answers but fails (see above)"; exit 1; \
 	elif [ "$$CI" = "true" ]; then echo "== CI needs PostgreSQL with its search extensions (see above)"; exit 1; \
 	else echo "== no PostgreSQL (with unaccent, pg_trgm, rum) on 127.0.0.1:5432: skipping the PostgreSQL run"; fi
-
-# The local Stripe stand-in (webapp/support/standin): test payments, no money moves.
-# Issue 13 points Plumb's payments at it; today it runs on its own.
-STANDIN_PORT ?= 12111
-.PHONY: standin
-standin: setup
-	STRIPE_SECRET_KEY="$${STRIPE_SECRET_KEY:-sk_test_plumb_local}" STRIPE_WEBHOOK_SECRET="$${STRIPE_WEBHOOK_SECRET:-whsec_plumb_local}" \
-	  $(BIN)/python -m webapp.support.standin --port $(STANDIN_PORT) \
-	  --webhook-url http://127.0.0.1:$(PORT)/support/webhooks/stripe
 
 bench: setup
 	$(BIN)/python bench/answer_page.py

@@ -126,6 +126,17 @@ def from_environment() -> dict:
         # How often an open page asks whether the supporter count moved (a 304 if not).
         "SUPPORT_POLL_SECONDS": int(os.environ.get("SUPPORT_POLL_SECONDS", "15")),
         "PLEDGE_LIMIT": os.environ.get("PLEDGE_LIMIT", "20 per minute;200 per day"),
+        # Who collects pledges (docs/support.md): record (nothing is collected) or stripe
+        # (Stripe Checkout; the pledge counts once Stripe's signed webhook says it is paid).
+        "PAYMENT_PROVIDER": os.environ.get("PAYMENT_PROVIDER", "record").strip().lower(),
+        "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", ""),
+        "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
+        # Empty: Stripe's own API; http://127.0.0.1:12111 for the local stand-in.
+        "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", "").rstrip("/"),
+        # A webhook event is a few kilobytes; anything much larger is not Stripe's.
+        "STRIPE_WEBHOOK_MAX_BYTES": int(os.environ.get("STRIPE_WEBHOOK_MAX_BYTES", str(256 * 1024))),
+        # A pending pledge nobody paid for within this long expires (Stripe's sessions last 24 h).
+        "PENDING_PLEDGE_HOURS": int(os.environ.get("PENDING_PLEDGE_HOURS", "24")),
         # Items per page: answers on category and search pages, questions on /requests,
         # names on the supporter wall.
         "PAGE_SIZE": int(os.environ.get("PAGE_SIZE", "10")),
@@ -162,7 +173,10 @@ def from_environment() -> dict:
 
 def check(settings) -> None:
     """What production needs, checked once the overrides are in: absolute URLs come from
-    SITE_URL alone, and only its host (or TRUSTED_HOSTS) is answered."""
+    SITE_URL alone, and only its host (or TRUSTED_HOSTS) is answered. Payments through
+    Stripe need their keys and SITE_URL everywhere: without them no pledge could be paid,
+    and Stripe's return addresses must not come from a request's Host header."""
+    _check_payments(settings)
     if settings["PLUMB_ENV"] != "production":
         return
     site_url = settings.get("SITE_URL") or ""
@@ -171,3 +185,21 @@ def check(settings) -> None:
         raise RuntimeError("SITE_URL must be set to the site's address (https://…) when PLUMB_ENV=production")
     if not settings.get("TRUSTED_HOSTS"):
         settings["TRUSTED_HOSTS"] = [parts.hostname]
+
+
+def _check_payments(settings) -> None:
+    provider = settings.get("PAYMENT_PROVIDER", "record")
+    if provider not in ("record", "stripe"):
+        raise RuntimeError(f"PAYMENT_PROVIDER must be record or stripe, not {provider!r}")
+    if provider != "stripe":
+        return
+    missing = [name for name in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "SITE_URL") if not settings.get(name)]
+    if missing:
+        raise RuntimeError(f"PAYMENT_PROVIDER=stripe needs {', '.join(missing)} to be set")
+    if not settings["STRIPE_SECRET_KEY"].startswith(("sk_", "rk_")):
+        raise RuntimeError("STRIPE_SECRET_KEY must be a secret (sk_…) or restricted (rk_…) key")
+    if not settings["STRIPE_WEBHOOK_SECRET"].startswith("whsec_"):
+        raise RuntimeError("STRIPE_WEBHOOK_SECRET must be the endpoint's signing secret (whsec_…)")
+    if settings["PLUMB_ENV"] == "production" and settings.get("STRIPE_API_BASE", "").startswith("http://"):
+        # The local stand-in speaks plain HTTP; in production it would mean no money moves.
+        raise RuntimeError("STRIPE_API_BASE must be empty (Stripe itself) or https:// in production")

@@ -367,3 +367,135 @@ def test_without_javascript_cancelling_asks_on_a_page_of_its_own(server, campaig
     page.get_by_role("button", name="Yes, cancel it").click()
     expect(page.get_by_text("Your pledge is cancelled.")).to_be_visible()
     expect(page.locator(".pledge-row")).to_contain_text("it no longer counts")
+
+
+# --- paying through Stripe Checkout (the local stand-in) ------------------------------------
+
+STANDIN_KEY, STANDIN_WEBHOOK_SECRET = "sk_test_browser_journey", "whsec_browser_journey"
+
+
+class _Forward:
+    """Plumb's address, known before Plumb is made: SITE_URL and the stand-in's webhook
+    address must name it, and the app needs the stand-in's address in turn."""
+
+    target = None
+
+    def __call__(self, environ, start_response):
+        return self.target(environ, start_response)
+
+
+@pytest.fixture(scope="module")
+def paying_server(tmp_path_factory):
+    from webapp.support.standin import create_app as standin_app
+
+    forward = _Forward()
+    with in_a_thread(forward) as url:
+        standin = standin_app(STANDIN_KEY, STANDIN_WEBHOOK_SECRET, url + "/support/webhooks/stripe",
+                              retry_delays=(0.2, 0.5, 1))
+        with in_a_thread(standin) as standin_url:
+            app = make_app(tmp_path_factory.mktemp("live-paying"), SUPPORT_POLL_SECONDS=POLL_SECONDS, SITE_URL=url,
+                           PAYMENT_PROVIDER="stripe", STRIPE_SECRET_KEY=STANDIN_KEY,
+                           STRIPE_WEBHOOK_SECRET=STANDIN_WEBHOOK_SECRET, STRIPE_API_BASE=standin_url)
+            with app.app_context():
+                import_folder(db.session, DEMO)
+            forward.target = app
+            yield Server(url, app)
+            standin.extensions["stripe_standin"].webhooks.close()
+            drop(app)
+
+
+@pytest.fixture
+def paying_campaign(paying_server):
+    campaign_id = make_campaign(paying_server.app, slug=f"keep-plumb-independent-{next(numbers)}")
+    yield campaign_id
+    with paying_server.app.app_context():
+        db.session.get(Campaign, campaign_id).ended_at = utcnow()
+        db.session.commit()
+
+
+def test_a_logged_out_reader_pledges_logs_in_pays_on_the_hosted_page_and_sees_the_bar_move(
+        paying_server, paying_campaign, open_page):
+    server = paying_server
+    email, name = f"payer{next(numbers)}@example.org", "Pay Er"
+    make_user(server.app, email, name, PASSWORD)
+    page = open_page()
+    widget = open_answer(page, server)
+    expect_count(widget, 0, "0")
+    widget.get_by_role("radio", name="$10").check()
+    widget.get_by_role("radio", name="One time").check()
+    widget.get_by_role("button", name="Continue").click()
+    widget.get_by_label("Email").fill(email)
+    widget.get_by_label("Password").fill(PASSWORD)
+    widget.get_by_role("button", name="Log in and continue").click()
+    widget.get_by_role("button", name="Pledge", exact=True).click()
+
+    # Stripe's hosted page (the stand-in's), then back to Plumb's thank-you.
+    expect(page.get_by_text("Test payment — no money moves.")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Pay $10.00 one time")
+    page.get_by_role("button", name="Pay $10.00").click()
+    expect(page).to_have_url(re.compile(re.escape(server.url) + r"/support/thanks\?session_id=cs_test_"))
+    # "confirming your payment…" while the webhook is on its way, then the thank-you.
+    expect(page.get_by_text("has arrived and is counted")).to_be_visible()
+    foot = page.locator("#support-widget")
+    expect(foot.locator("progress")).to_have_attribute("value", "1")
+    expect(foot.get_by_text("Thank you for supporting Plumb")).to_be_visible()
+    assert ids_twice(page) == []
+
+
+def test_a_declined_card_counts_nothing_and_cancel_returns_to_the_form_ready_to_try_again(
+        paying_server, paying_campaign, open_page):
+    server = paying_server
+    email = f"declined{next(numbers)}@example.org"
+    make_user(server.app, email, "Dec Lined", PASSWORD)
+    page = open_page()
+    log_in(page, server, email, then="/support")
+    widget = page.locator("#support-widget")
+    widget.get_by_role("radio", name="$25").check()
+    widget.get_by_role("radio", name="Every month").check()
+    widget.get_by_role("button", name="Pledge", exact=True).click()
+
+    page.get_by_role("button", name="Decline (test a refused card)").click()
+    expect(page.get_by_role("alert")).to_contain_text("Your card was declined.")
+    page.get_by_role("button", name="Cancel and go back").click()
+
+    expect(page).to_have_url(re.compile(re.escape(server.url) + r"/support\?pledge="))
+    widget = page.locator("#support-widget")
+    expect(widget.get_by_text("Your payment was cancelled and nothing was charged")).to_be_visible()
+    expect(widget.get_by_role("radio", name="$25")).to_be_checked()
+    expect(widget.get_by_role("radio", name="Every month")).to_be_checked()
+    expect_count(widget, 0, "0")
+    widget.get_by_role("button", name="Pledge", exact=True).click()  # ready to try again: the same payment page
+    expect(page.get_by_role("heading", level=1)).to_have_text("Pay $25.00 every month")
+
+
+def test_without_javascript_a_pledge_goes_to_the_hosted_page_and_back_and_refresh_shows_it_counted(
+        paying_server, paying_campaign, page_without_js):
+    import requests
+
+    server, page = paying_server, page_without_js
+    standin = server.app.config["STRIPE_API_BASE"]
+
+    def control(path: str, **body) -> dict:
+        answer = requests.post(f"{standin}/_standin{path}", json=body or None, auth=(STANDIN_KEY, ""), timeout=10)
+        assert answer.ok, answer.text
+        return answer.json()
+
+    email = f"nojs{next(numbers)}@example.org"
+    make_user(server.app, email, "No Script", PASSWORD)
+    log_in(page, server, email, then="/support")
+    control("/delivery", paused=True)  # the webhook waits until the reader is back
+    try:
+        page.get_by_role("radio", name="$5").check()
+        page.get_by_role("button", name="Pledge", exact=True).click()
+        expect(page.get_by_text("Test payment — no money moves.")).to_be_visible()
+        page.get_by_role("button", name="Pay $5.00").click()
+        expect(page).to_have_url(re.compile(re.escape(server.url) + r"/support/thanks\?session_id=cs_test_"))
+        expect(page.get_by_text("Thank you — confirming your payment of $5 one time…")).to_be_visible()
+        session_id = page.url.rpartition("=")[2]
+        [completed] = [e for e in requests.get(f"{standin}/_standin/events", auth=(STANDIN_KEY, ""), timeout=10)
+                       .json()["data"] if e["data"]["object"]["id"] == session_id]
+        assert control(f"/events/{completed['id']}/deliver")["status"] == 200
+        page.get_by_role("link", name="Refresh").click()
+        expect(page.get_by_text("has arrived and is counted")).to_be_visible()
+    finally:
+        control("/delivery", paused=False)

@@ -13,6 +13,18 @@ CSP = (
 )
 
 
+def allow_form_action(app: Flask, origin: str) -> None:
+    """Let every page's forms lead to `origin` as well: a feature whose form posts to
+    Plumb, which answers with a redirect elsewhere (a payment processor's hosted page),
+    says so when the app is made. Browsers hold a redirect after a form to form-action."""
+    app.extensions.setdefault("csp_form_action", []).append(origin)
+
+
+def _policy() -> str:
+    extra = current_app.extensions.get("csp_form_action")
+    return CSP.replace("form-action 'self'", "form-action 'self' " + " ".join(extra)) if extra else CSP
+
+
 class _ReadTrackingSession(SecureCookieSession):
     """The signed-cookie session, noting whether anything was read from it or written.
 
@@ -53,7 +65,7 @@ def _drew_on_the_session() -> bool:
 def _add_headers(response: Response) -> Response:
     # Pages and their htmx fragments share URLs, so caches must key on HX-Request.
     response.vary.add("HX-Request")
-    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("Content-Security-Policy", _policy())
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     if _drew_on_the_session():

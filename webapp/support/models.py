@@ -13,6 +13,11 @@ from webapp.support.money import MAX_CENTS, MIN_CENTS
 SUPPORTERS, AMOUNT = "supporters", "amount"
 ONCE, MONTHLY = "once", "monthly"
 ACTIVE, CANCELLED = "active", "cancelled"
+# A processor's pledge waits, counted nowhere, until the processor says it is paid; it
+# expires when nobody pays within a day. Refunded and disputed pledges were paid and
+# then taken back out of every count.
+PENDING, EXPIRED, REFUNDED, DISPUTED = "pending", "expired", "refunded", "disputed"
+STATUSES = (PENDING, ACTIVE, CANCELLED, EXPIRED, REFUNDED, DISPUTED)
 
 
 class Campaign(db.Model):
@@ -51,7 +56,9 @@ class Pledge(db.Model):
     __table_args__ = (
         CheckConstraint(f"amount_cents between {MIN_CENTS} and {MAX_CENTS}", name="amount_range"),
         CheckConstraint("frequency in ('once', 'monthly')", name="frequency"),
-        CheckConstraint("status in ('active', 'cancelled')", name="status"),
+        CheckConstraint("status in ('pending', 'active', 'cancelled', 'expired', 'refunded', 'disputed')",
+                        name="status"),
+        CheckConstraint("counted_cents >= 0", name="counted_not_negative"),
         Index("ix_pledge_wall", "campaign_id", "status", "created_at"),
     )
 
@@ -67,13 +74,27 @@ class Pledge(db.Model):
     message: Mapped[str | None] = mapped_column(String(280))  # plain text, escaped when shown
     status: Mapped[str] = mapped_column(String(10), default=ACTIVE)
     provider: Mapped[str] = mapped_column(String(20))
-    provider_ref: Mapped[str] = mapped_column(String(120))
+    # The processor's id for the pledge: a Checkout Session's id with Stripe.
+    provider_ref: Mapped[str] = mapped_column(String(120), index=True)
+    # What the pledge adds to `campaign.amount_cents` while it is active: its amount, and
+    # with Stripe each later month's paid invoice on top. Taken out whole when it ends.
+    counted_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Where the processor's later events about it lead back: a one-time payment's
+    # payment intent, a monthly pledge's subscription.
+    payment_ref: Mapped[str | None] = mapped_column(String(120), index=True)
+    subscription_ref: Mapped[str | None] = mapped_column(String(120), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    cancelled_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # or ended otherwise
 
     @property
     def active(self) -> bool:
         return self.status == ACTIVE
+
+    @property
+    def cancellable(self) -> bool:
+        """Whether "Cancel this pledge" is offered: a recorded pledge, or a paid monthly one
+        (its subscription ends); a paid one-time payment has nothing left to stop."""
+        return self.status == ACTIVE and (self.provider == "record" or self.frequency == "monthly")
 
     @property
     def reference(self) -> str:
@@ -92,3 +113,21 @@ class CampaignSupporter(db.Model):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
     active_pledges: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PaymentEvent(db.Model):
+    """A processor's webhook event, kept once: its row goes in with the event's effect, in
+    one transaction, so a replayed event finds it and changes nothing."""
+
+    __tablename__ = "payment_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(255), unique=True)
+    type: Mapped[str] = mapped_column(String(80))
+    pledge_id: Mapped[int | None] = mapped_column(ForeignKey("pledge.id"), index=True)  # none: not ours
+    # What it did: "activated", "ignored: …", and so on, for an operator reading the table.
+    outcome: Mapped[str] = mapped_column(String(200))
+    # A later month paid while its pledge was still pending (events out of order): held
+    # here, and added when the pledge becomes active.
+    held_cents: Mapped[int | None] = mapped_column(BigInteger)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

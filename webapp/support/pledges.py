@@ -20,7 +20,7 @@ from webapp.clock import utcnow
 from webapp.database import write_transaction
 from webapp.support import campaigns, providers
 from webapp.support.choices import KEY_RE, Choice
-from webapp.support.models import ACTIVE, CANCELLED, Campaign, CampaignSupporter, Pledge
+from webapp.support.models import ACTIVE, CANCELLED, EXPIRED, PENDING, Campaign, CampaignSupporter, Pledge
 
 PLEDGE, SUPPORTER, CAMPAIGN = Pledge.__table__, CampaignSupporter.__table__, Campaign.__table__
 
@@ -64,6 +64,8 @@ class Outcome:
     created: bool  # False: this key's pledge existed already (a repeat)
     supporters: int
     campaign_amount_cents: int
+    status: str = ACTIVE
+    pay_at: str | None = None  # pending: where the reader pays (the processor's page)
 
 
 def _same_pledge(row, user_id: int, campaign_id: int, choice: Choice) -> bool:
@@ -72,47 +74,63 @@ def _same_pledge(row, user_id: int, campaign_id: int, choice: Choice) -> bool:
 
 
 def pledge(engine: Engine, campaign: Campaign, user_id: int, choice: Choice,
-           provider: providers.Provider | None = None, now: dt.datetime | None = None) -> Outcome:
-    """Record `choice` (already checked) once, however often it is submitted."""
-    provider = provider or providers.get("record")
+           provider: providers.Provider | None = None, now: dt.datetime | None = None,
+           email: str | None = None) -> Outcome:
+    """Record `choice` (already checked) once, however often it is submitted. With a
+    provider that collects elsewhere the pledge is pending and counts nowhere: the
+    processor's webhook makes it active and moves the counters (payments.py)."""
+    provider = provider or providers.RecordOnly()
     now = now or utcnow()
     campaign_id = campaign.id
     # Outside the transaction: a real processor answers over the network, and the
-    # write lock must not wait for it. Same key, same reference, so a retry is harmless.
-    reference = provider.commit(providers.Commitment(choice.key, choice.amount_cents, campaign.currency,
-                                                     choice.frequency))
+    # write lock must not wait for it. Same key, same answer, so a retry is harmless.
+    try:
+        committed = provider.commit(providers.Commitment(choice.key, choice.amount_cents, campaign.currency,
+                                                         choice.frequency, email))
+    except providers.ProviderRefused:
+        raise PledgeRefused(Refusal.KEY_USED_ELSEWHERE) from None
+    status, counted = (PENDING, 0) if committed.pending else (ACTIVE, choice.amount_cents)
     with write_transaction(engine) as connection:
         inserted = connection.execute(
             _insert(connection, PLEDGE).values(
                 idempotency_key=choice.key, campaign_id=campaign_id, user_id=user_id,
                 amount_cents=choice.amount_cents, currency=campaign.currency, frequency=choice.frequency,
-                public_name=choice.public_name or None, message=choice.message or None, status=ACTIVE,
-                provider=provider.name, provider_ref=reference, created_at=now,
+                public_name=choice.public_name or None, message=choice.message or None, status=status,
+                provider=provider.name, provider_ref=committed.reference, counted_cents=counted, created_at=now,
             ).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(*PLEDGE.c)
         ).one_or_none()
         if inserted is None:
-            return _repeat(connection, user_id, campaign_id, choice)
+            return _repeat(connection, user_id, campaign_id, choice, committed)
         # Read under the lock: a campaign ended a moment ago takes no more pledges.
         current = connection.execute(select(CAMPAIGN).where(CAMPAIGN.c.id == campaign_id)).one()
         if not campaigns.accepting(current, now):  # the row has the attributes a Campaign has
             raise PledgeRefused(Refusal.NOT_TAKING_PLEDGES)  # rolls the insert back
-        counters = _count(connection, campaign_id, user_id, choice.amount_cents, +1)
-    return _outcome(inserted, counters, created=True)
+        if committed.pending:
+            counters = connection.execute(select(CAMPAIGN.c.supporters, CAMPAIGN.c.amount_cents)
+                                          .where(CAMPAIGN.c.id == campaign_id)).one()
+        else:
+            counters = _count(connection, campaign_id, user_id, choice.amount_cents, +1)
+    return _outcome(inserted, counters, created=True, pay_at=committed.pay_at)
 
 
-def _repeat(connection: Connection, user_id: int, campaign_id: int, choice: Choice) -> Outcome:
+def _repeat(connection: Connection, user_id: int, campaign_id: int, choice: Choice,
+            committed: providers.Committed) -> Outcome:
     row = connection.execute(select(PLEDGE).where(PLEDGE.c.idempotency_key == choice.key)).one()
     if not _same_pledge(row, user_id, campaign_id, choice):
         raise PledgeRefused(Refusal.KEY_USED_ELSEWHERE)
     counters = connection.execute(select(CAMPAIGN.c.supporters, CAMPAIGN.c.amount_cents)
                                   .where(CAMPAIGN.c.id == campaign_id)).one()
-    return _outcome(row, counters, created=False)
+    # Still unpaid: back to the same payment page. Paid or ended: what happened, not a
+    # page that would offer to pay again.
+    pay_at = committed.pay_at if row.status == PENDING and committed.reference == row.provider_ref else None
+    return _outcome(row, counters, created=False, pay_at=pay_at)
 
 
-def _outcome(row, counters, created: bool) -> Outcome:
+def _outcome(row, counters, created: bool, pay_at: str | None = None) -> Outcome:
     return Outcome(pledge_id=row.id, reference=row.idempotency_key, amount_cents=row.amount_cents,
                    currency=row.currency, frequency=row.frequency, public_name=row.public_name, created=created,
-                   supporters=counters.supporters, campaign_amount_cents=counters.amount_cents)
+                   supporters=counters.supporters, campaign_amount_cents=counters.amount_cents,
+                   status=row.status, pay_at=pay_at)
 
 
 def _count(connection: Connection, campaign_id: int, user_id: int, cents: int, step: int):
@@ -142,19 +160,59 @@ def _count(connection: Connection, campaign_id: int, user_id: int, cents: int, s
 
 def cancel(engine: Engine, pledge_id: int, user_id: int, now: dt.datetime | None = None) -> bool:
     """Cancel one of the user's active pledges; False if there was none to cancel
-    (cancelling twice changes nothing the second time)."""
+    (cancelling twice changes nothing the second time). A processor is told first: if it
+    cannot be reached, ProviderUnavailable leaves the pledge counted and collecting, as it
+    really still is, rather than uncounted while the money keeps coming."""
     now = now or utcnow()
+    with engine.connect() as connection:
+        found = connection.execute(select(PLEDGE).where(
+            PLEDGE.c.id == pledge_id, PLEDGE.c.user_id == user_id, PLEDGE.c.status == ACTIVE)).one_or_none()
+    if found is None:
+        return False
+    if found.provider != providers.RECORD:
+        providers.get(found.provider).cancel(found)
+    return take_out(engine, pledge_id, CANCELLED, now, user_id=user_id) is not None
+
+
+def take_out(engine_or_connection, pledge_id: int, status: str, now: dt.datetime, user_id: int | None = None):
+    """End pledge `pledge_id` with `status`: an active one leaves every count (all it
+    added), a pending or expired one was never counted. The ended row, or None when it
+    had ended already. Takes a connection inside a transaction, or an engine to open one."""
+    if isinstance(engine_or_connection, Engine):
+        with write_transaction(engine_or_connection) as connection:
+            return take_out(connection, pledge_id, status, now, user_id)
+    connection = engine_or_connection
+    mine = [PLEDGE.c.id == pledge_id] + ([PLEDGE.c.user_id == user_id] if user_id is not None else [])
+    # Guarded by the status it leaves: of two takers, one finds the row and moves the counters.
+    row = connection.execute(
+        update(PLEDGE).where(*mine, PLEDGE.c.status == ACTIVE).values(status=status, cancelled_at=now)
+        .returning(PLEDGE.c.id, PLEDGE.c.campaign_id, PLEDGE.c.user_id, PLEDGE.c.counted_cents)
+    ).one_or_none()
+    if row is not None:
+        _count(connection, row.campaign_id, row.user_id, row.counted_cents, -1)
+        return row
+    if status == EXPIRED:
+        return None
+    return connection.execute(
+        update(PLEDGE).where(*mine, PLEDGE.c.status.in_((PENDING, EXPIRED))).values(status=status, cancelled_at=now)
+        .returning(PLEDGE.c.id, PLEDGE.c.campaign_id, PLEDGE.c.user_id, PLEDGE.c.counted_cents)
+    ).one_or_none()
+
+
+def expire(engine: Engine, now: dt.datetime | None = None, older_than: dt.timedelta = dt.timedelta(days=1),
+           user_id: int | None = None) -> int:
+    """Pending pledges nobody paid for within `older_than` become expired (they were never
+    counted, so no counter moves); how many. Looked for first, so that reading a page
+    with nothing to expire takes no write lock."""
+    now = now or utcnow()
+    stale = [PLEDGE.c.status == PENDING, PLEDGE.c.created_at < now - older_than]
+    if user_id is not None:
+        stale.append(PLEDGE.c.user_id == user_id)
+    with engine.connect() as connection:
+        if connection.execute(select(PLEDGE.c.id).where(*stale).limit(1)).first() is None:
+            return 0
     with write_transaction(engine) as connection:
-        row = connection.execute(
-            update(PLEDGE).where(PLEDGE.c.id == pledge_id, PLEDGE.c.user_id == user_id, PLEDGE.c.status == ACTIVE)
-            .values(status=CANCELLED, cancelled_at=now)
-            .returning(PLEDGE.c.campaign_id, PLEDGE.c.amount_cents, PLEDGE.c.provider, PLEDGE.c.provider_ref)
-        ).one_or_none()
-        if row is None:
-            return False
-        _count(connection, row.campaign_id, user_id, row.amount_cents, -1)
-    providers.get(row.provider).cancel(row.provider_ref)
-    return True
+        return connection.execute(update(PLEDGE).where(*stale).values(status=EXPIRED, cancelled_at=now)).rowcount
 
 
 @account_deleted.connect
@@ -171,7 +229,8 @@ def mine(session: Session, user_id: int, reference: str) -> Pledge | None:
 
 
 def of_user(session: Session, user_id: int) -> list[Pledge]:
-    return list(session.scalars(select(Pledge).where(Pledge.user_id == user_id)
+    """Every pledge of the user's that was or may yet be made; expired ones (never paid) are left out."""
+    return list(session.scalars(select(Pledge).where(Pledge.user_id == user_id, Pledge.status != EXPIRED)
                                 .order_by(Pledge.created_at.desc(), Pledge.id.desc())))
 
 
@@ -190,7 +249,7 @@ def check(session: Session) -> list[Drift]:
     for campaign in session.scalars(select(Campaign).order_by(Campaign.id)):
         mine = Pledge.campaign_id == campaign.id
         supporters = session.scalar(select(func.count(func.distinct(Pledge.user_id))).where(mine, active)) or 0
-        amount = session.scalar(select(func.coalesce(func.sum(Pledge.amount_cents), 0)).where(mine, active)) or 0
+        amount = session.scalar(select(func.coalesce(func.sum(Pledge.counted_cents), 0)).where(mine, active)) or 0
         for counter, stored, real in (("supporters", campaign.supporters, supporters),
                                       ("amount_cents", campaign.amount_cents, amount)):
             if stored != real:

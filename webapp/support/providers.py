@@ -1,15 +1,23 @@
 """The payment provider seam. Plumb records pledges; collecting money is a provider's job.
 
-The only provider here, `RecordOnly`, records the commitment and collects nothing, so no
-card data ever reaches Plumb. A real processor (Stripe, say) would implement `commit`
-by creating a payment or subscription on the processor's hosted page with our
-idempotency key as its own idempotency key (so a retried pledge cannot charge twice),
-and return the processor's reference; the processor's webhook would then confirm or
-fail the pledge. See docs/support.md."""
+`RecordOnly` records the commitment and collects nothing: the pledge is active at once.
+`StripeCheckout` creates a Stripe Checkout Session (our pledge key is Stripe's
+idempotency key, so a retried pledge cannot make a second session or charge twice); the
+pledge waits, pending, until Stripe's signed webhook says it is paid (webhooks.py).
+Card data never reaches Plumb: the reader pays on Stripe's hosted page. PAYMENT_PROVIDER
+chooses which one new pledges use; each pledge remembers its own. See docs/support.md."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Protocol
+from urllib.parse import urlsplit
+
+import stripe
+from flask import current_app
+
+from webapp.support.models import MONTHLY
+
+RECORD, STRIPE = "record", "stripe"
 
 
 @dataclass(frozen=True)
@@ -18,31 +26,161 @@ class Commitment:
     amount_cents: int
     currency: str
     frequency: str
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class Committed:
+    """What the provider made of a commitment: its reference for the pledge and, when the
+    reader must pay elsewhere first, where to send them (the pledge waits meanwhile)."""
+
+    reference: str
+    pay_at: str | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.pay_at is not None
+
+
+class ProviderUnavailable(Exception):
+    """The processor could not be reached or refused to answer now; nothing was written
+    here, and the same request may be sent again."""
+
+
+class ProviderRefused(Exception):
+    """The processor refused this request as it stands (the same key was used for other
+    choices): sending it again will not help."""
 
 
 class Provider(Protocol):
     name: str
 
-    def commit(self, commitment: Commitment) -> str:
-        """Start collecting; return the provider's reference for the pledge."""
+    def commit(self, commitment: Commitment) -> Committed:
+        """Start collecting; the same key again gives the same answer."""
 
-    def cancel(self, reference: str) -> None:
-        """Stop collecting (a monthly pledge's next months)."""
+    def cancel(self, pledge) -> None:
+        """Stop collecting (a monthly pledge's next months); done already is fine."""
 
 
 class RecordOnly:
-    name = "record"
+    name = RECORD
 
-    def commit(self, commitment: Commitment) -> str:
+    def commit(self, commitment: Commitment) -> Committed:
         # Deterministic: committing the same key twice gives the same reference.
-        return f"record:{commitment.key}"
+        return Committed(f"record:{commitment.key}")
 
-    def cancel(self, reference: str) -> None:
+    def cancel(self, pledge) -> None:
         return None
 
 
-PROVIDERS: dict[str, Provider] = {"record": RecordOnly()}
+def calling_stripe(call, *args, **kwargs):
+    """`call(*args, **kwargs)`, with Stripe's errors as the two kinds the routes answer differently."""
+    try:
+        return call(*args, **kwargs)
+    except stripe.IdempotencyError as refused:
+        raise ProviderRefused(str(refused)) from refused
+    except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as failed:
+        raise ProviderUnavailable(str(failed)) from failed
+    except stripe.AuthenticationError as failed:  # the operator's keys, not the reader's doing
+        raise ProviderUnavailable(f"Stripe refused the API key: {failed}") from failed
+
+
+class StripeCheckout:
+    """Stripe Checkout through the official library; `api_base` empty means Stripe itself."""
+
+    name = STRIPE
+
+    def __init__(self, secret_key: str, site_url: str, api_base: str = "", product_name: str = "Support Plumb"):
+        addresses = {"api": api_base} if api_base else None
+        # The library retries what failed in the network with the same idempotency key.
+        self.client = stripe.StripeClient(secret_key, base_addresses=addresses, max_network_retries=2)
+        self.site_url = site_url.rstrip("/")
+        self.product_name = product_name
+
+    def session_params(self, commitment: Commitment) -> dict:
+        """The Checkout Session for a pledge. Return addresses come from SITE_URL alone,
+        never from a request, so a forged Host cannot send readers elsewhere."""
+        monthly = commitment.frequency == MONTHLY
+        price = {"currency": commitment.currency.lower(), "unit_amount": commitment.amount_cents,
+                 "product_data": {"name": self.product_name + (" monthly" if monthly else "")}}
+        if monthly:
+            price["recurring"] = {"interval": "month"}
+        tagged = {"pledge": commitment.key}  # every object Stripe makes for it leads back to the pledge
+        params = {
+            "mode": "subscription" if monthly else "payment",
+            "line_items": [{"quantity": 1, "price_data": price}],
+            "success_url": f"{self.site_url}/support/thanks?session_id={{CHECKOUT_SESSION_ID}}",
+            "cancel_url": f"{self.site_url}/support?pledge={commitment.key}#support-widget",
+            "client_reference_id": commitment.key,
+            "metadata": tagged,
+        }
+        if monthly:
+            params["subscription_data"] = {"metadata": tagged}
+        else:
+            params["payment_intent_data"] = {"metadata": tagged}
+        if commitment.email:
+            params["customer_email"] = commitment.email
+        return params
+
+    def commit(self, commitment: Commitment) -> Committed:
+        session = calling_stripe(self.client.v1.checkout.sessions.create, params=self.session_params(commitment),
+                                 options={"idempotency_key": commitment.key})
+        return Committed(session.id, pay_at=session.url)
+
+    def cancel(self, pledge) -> None:
+        if not pledge.subscription_ref:
+            return
+        try:
+            calling_stripe(self.client.v1.subscriptions.cancel, pledge.subscription_ref)
+        except stripe.InvalidRequestError as refused:
+            # Already cancelled (or gone): what we asked for is the case.
+            if refused.http_status not in (400, 404):
+                raise ProviderUnavailable(str(refused)) from refused
+
+    # What the webhook needs when an event does not name its pledge.
+    def pledge_key_of_payment(self, payment_intent: str) -> str | None:
+        """The pledge a payment belongs to: a one-time payment carries its key; a monthly
+        invoice's payment leads to its invoice, whose subscription carries it."""
+        intent = calling_stripe(self.client.v1.payment_intents.retrieve, payment_intent).to_dict()
+        if key := (intent.get("metadata") or {}).get("pledge"):
+            return key
+        payments = calling_stripe(self.client.v1.invoice_payments.list,
+                                  params={"payment": {"type": "payment_intent", "payment_intent": payment_intent}})
+        for payment in payments.data:
+            invoice = calling_stripe(self.client.v1.invoices.retrieve, payment.invoice).to_dict()
+            details = (invoice.get("parent") or {}).get("subscription_details") or {}
+            if key := (details.get("metadata") or {}).get("pledge"):
+                return key
+        return None
+
+
+def checkout_origin(api_base: str) -> str:
+    """Where Stripe's hosted checkout pages are: Stripe's own, or the stand-in's (its pages
+    live at its API's address)."""
+    if not api_base:
+        return "https://checkout.stripe.com"
+    parts = urlsplit(api_base)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+_BUILT = "support_providers"
 
 
 def get(name: str) -> Provider:
-    return PROVIDERS[name]
+    """The provider called `name`, set up from the app's settings (one per app)."""
+    built = current_app.extensions.setdefault(_BUILT, {})
+    if name not in built:
+        if name == RECORD:
+            built[name] = RecordOnly()
+        elif name == STRIPE:
+            config = current_app.config
+            built[name] = StripeCheckout(config["STRIPE_SECRET_KEY"], config["SITE_URL"], config["STRIPE_API_BASE"],
+                                         product_name=f"Support {config['SITE_NAME']}")
+        else:
+            raise KeyError(f"no payment provider called {name!r}")
+    return built[name]
+
+
+def current() -> Provider:
+    """The provider new pledges go to (PAYMENT_PROVIDER)."""
+    return get(current_app.config["PAYMENT_PROVIDER"])

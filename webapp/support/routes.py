@@ -2,23 +2,27 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
+import stripe
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from webapp.accounts import confirmation, limits, mail, service as accounts, sessions
 from webapp.accounts.forms import LoginForm, RegisterForm
 from webapp.clock import utcnow
-from webapp.extensions import db, limiter
+from webapp.extensions import csrf, db, limiter
 from webapp.lookups import or_404
 from webapp.pagination import page_number
 from webapp.redirects import same_site_referrer
-from webapp.site import errors, unavailable
+from webapp.site import errors, headers, unavailable
 from webapp.rendering import render, wants_fragment
-from webapp.support import campaigns, choices, pledges, wall
+from webapp.support import campaigns, choices, payments, pledges, providers, wall
 from webapp.support import widget as w
+from webapp.support.models import ACTIVE, Pledge
 
 bp = Blueprint("support", __name__, url_prefix="/support")
 INBOX = "inbox"  # the widget after an inline registration: "check your inbox"
@@ -26,6 +30,11 @@ INBOX = "inbox"  # the widget after an inline registration: "check your inbox"
 # login): every widget at rest on the page reloads, so the top and the foot agree.
 SUPPORT_CHANGED = "support-changed"
 CONFIRMED = "yes"  # the value of `confirm` that cancels a pledge
+# How soon a reader may try again when the payment processor could not be reached.
+PROVIDER_RETRY_SECONDS = 30
+# How old a webhook's signature may be (Stripe's own default): older is a replay by someone else.
+WEBHOOK_TOLERANCE_SECONDS = 300
+log = logging.getLogger(__name__)
 
 
 @bp.app_context_processor
@@ -49,8 +58,18 @@ def _page(status: int = 200, **ctx):
     if wall_page is None and number > 1:  # past the wall's end, or no campaign and so no wall
         abort(404, description="That page is past the end of the supporter wall.")
     chart = wall.chart(db.session, campaign, utcnow().date()) if campaign else None
-    return render("support/page.html", block="wall" if request.args.get("page") else None, wall_page=wall_page,
-                  chart=chart, **context), status
+    response = make_response(render("support/page.html", block="wall" if request.args.get("page") else None,
+                                    wall_page=wall_page, chart=chart, **context), status)
+    return response
+
+
+@bp.record_once
+def _forms_may_go_to_checkout(state) -> None:
+    """Without JavaScript a pledge form (the widget is on every page) posts to Plumb,
+    which answers with a redirect to the processor's hosted page; the browser follows it
+    only if the page's `form-action` names that page's origin too."""
+    if state.app.config["PAYMENT_PROVIDER"] == providers.STRIPE:
+        headers.allow_form_action(state.app, providers.checkout_origin(state.app.config["STRIPE_API_BASE"]))
 
 
 @bp.get("")
@@ -58,6 +77,12 @@ def page():
     # Back from logging in or from the confirmation mail with a pledge waiting: focus goes
     # to its Pledge button, where the reader continues (static/js/support.js).
     waiting = current_user.is_authenticated and w.draft() is not None
+    # Back from the processor's Cancel: the same form, the same key, and a word on what happened.
+    returned = request.args.get("pledge")
+    kept = w.draft()
+    if returned and kept is not None and kept.key == returned:
+        return _page(draft_waiting=waiting, message="Your payment was cancelled and nothing was charged. "
+                                                     "Your choices are kept below.")
     return _page(draft_waiting=waiting)
 
 
@@ -115,10 +140,31 @@ def pledge():
         flash("Log in or create an account to finish your pledge; your choices are kept.")
         return redirect(url_for("accounts.login", next=url_for("support.page", _anchor="support-widget")), code=303)
     try:
-        thanks = pledges.pledge(db.engine, campaign, current_user.id, choice)
+        thanks = pledges.pledge(db.engine, campaign, current_user.id, choice, providers.current(),
+                                email=current_user.email)
     except pledges.PledgeRefused as refused:
         # Both say the form cannot be used again as it is: a fresh form, not the old choices.
         return _refused(REFUSED_STATUS[refused.reason], str(refused))
+    except providers.ProviderUnavailable as failed:
+        log.warning("payment provider unavailable for a pledge: %s", failed)
+        response = make_response(_refused(503, "We could not reach our payment processor. Nothing was charged "
+                                               "or recorded; please try again in a moment.", choice))
+        response.headers["Retry-After"] = str(PROVIDER_RETRY_SECONDS)
+        return response
+    if thanks.pay_at:
+        # Off to the processor's page. The choices stay in the session, so its Cancel
+        # (back to /support) shows the same form with the same key.
+        w.keep_draft(choice)
+        if wants_fragment():
+            response = make_response("", 200)
+            response.headers["HX-Redirect"] = thanks.pay_at
+            return response
+        return redirect(thanks.pay_at, code=303)
+    if thanks.status != ACTIVE:
+        # This form's pledge was never paid (expired) or has ended: a fresh form, not a thank-you.
+        w.drop_draft()
+        return _refused(409, "This form's pledge was not paid in time or has ended, so nothing was counted. "
+                             "Please pledge again with the fresh form.")
     w.drop_draft()
     campaigns.counted_now(campaign, thanks.supporters, thanks.campaign_amount_cents)
     if not wants_fragment():
@@ -202,7 +248,38 @@ def dismiss():
 @bp.get("/mine")
 @login_required
 def mine():
+    _expire_stale(current_user.id)
     return render("support/mine.html", pledges=pledges.of_user(db.session, current_user.id))
+
+
+def _expire_stale(user_id: int) -> None:
+    """A pending pledge older than PENDING_PLEDGE_HOURS is expired as it is read."""
+    hours = dt.timedelta(hours=current_app.config["PENDING_PLEDGE_HOURS"])
+    if pledges.expire(db.engine, older_than=hours, user_id=user_id):
+        db.session.expire_all()  # written on its own connection
+
+
+@bp.get("/thanks")
+@login_required
+def thanks():
+    """Where Stripe sends the reader after paying: the pledge as it stands. Until the
+    webhook has arrived it says so and asks again every few seconds (a plain link to
+    refresh without JavaScript); then the thank-you, with the bar moved."""
+    session_id = request.args.get("session_id", "")
+    _expire_stale(current_user.id)
+    found = db.session.scalar(select(Pledge).where(Pledge.provider_ref == session_id,
+                                                   Pledge.user_id == current_user.id)) if session_id else None
+    pledge = or_404(found, "There is no pledge of yours for this payment.")
+    if pledge.status == ACTIVE:
+        w.drop_draft()
+    response = make_response(render("support/thanks.html", block="payment_status" if wants_fragment() else "content",
+                                    pledge=pledge))
+    response.headers["Cache-Control"] = "private, no-store"
+    if wants_fragment() and pledge.status == ACTIVE:
+        # Every bar on the page catches up, and the widgets at rest become the thank-you.
+        response.headers["HX-Trigger"] = "pledged"
+        response.headers["HX-Trigger-After-Settle"] = SUPPORT_CHANGED
+    return response
 
 
 def _my_pledge(reference: str):
@@ -227,7 +304,16 @@ def cancel(reference: str):
     mine = _my_pledge(reference)
     if request.form.get("confirm") != CONFIRMED:  # an old or forged form: ask, change nothing
         return _asking_to_cancel(mine, 422, "Nothing was cancelled: choose “Yes, cancel it” to cancel this pledge.")
-    cancelled = pledges.cancel(db.engine, mine.id, current_user.id)
+    if not mine.cancellable and mine.active:
+        return _asking_to_cancel(mine, 409, "A one-time payment has been made already; there is nothing to cancel.")
+    try:
+        cancelled = pledges.cancel(db.engine, mine.id, current_user.id)
+    except providers.ProviderUnavailable as failed:
+        log.warning("could not cancel pledge %s at the payment provider: %s", mine.id, failed)
+        response = _asking_to_cancel(mine, 503, "We could not reach our payment processor, so nothing was "
+                                                "cancelled. Please try again in a moment.")
+        response.headers["Retry-After"] = str(PROVIDER_RETRY_SECONDS)
+        return response
     db.session.expire_all()  # written on its own connection
     if not wants_fragment():
         flash("Your pledge is cancelled." if cancelled else "That pledge was cancelled already.")
@@ -270,4 +356,48 @@ def too_many(error):
     response = make_response(_refused(429, "Too many attempts. Please wait a few minutes and try again."))
     if retry_after := dict(error.get_headers()).get("Retry-After"):
         response.headers["Retry-After"] = retry_after  # how long the login must wait (minutes at most)
+    return response
+
+
+@bp.post("/webhooks/stripe")
+@csrf.exempt  # Stripe signs it instead; nothing here reads or writes the session
+def stripe_webhook():
+    """Stripe's events, hostile until proven otherwise: the exact bytes must carry a
+    valid signature (5 minutes' tolerance) before anything is parsed or written."""
+    secret = current_app.config["STRIPE_WEBHOOK_SECRET"]
+    if not secret:
+        return _plain("Payments through Stripe are not configured here.", 404)
+    limit = current_app.config["STRIPE_WEBHOOK_MAX_BYTES"]
+    if request.content_length is None or request.content_length > limit:
+        return _plain(f"An event is at most {limit} bytes, sent with its length.",
+                      413 if request.content_length else 411)
+    body = request.get_data(cache=False)
+    try:
+        event = stripe.Webhook.construct_event(body, request.headers.get("Stripe-Signature", ""), secret,
+                                               tolerance=WEBHOOK_TOLERANCE_SECONDS)
+    except (ValueError, stripe.SignatureVerificationError) as refused:
+        log.warning("stripe webhook refused: %s", refused)
+        return _plain("The signature does not match this body.", 400)
+    event = event.to_dict()
+    if not isinstance(event.get("data"), dict) or not isinstance(event["data"].get("object"), dict) \
+            or not event.get("id"):
+        return _plain("That is not an event.", 400)
+    try:
+        # Without a secret key the webhook still works; only the look-ups a refund may need do not.
+        stripe_checkout = providers.get(providers.STRIPE) if current_app.config["STRIPE_SECRET_KEY"] else None
+        applied = payments.apply(db.engine, event, stripe_checkout)
+    except (OperationalError, providers.ProviderUnavailable) as busy:
+        if isinstance(busy, OperationalError):
+            unavailable.settle(busy)
+        log.warning("stripe event %s deferred: %s", event.get("id"), busy)
+        response = _plain("Busy; send it again.", 503)
+        response.headers["Retry-After"] = str(unavailable.RETRY_AFTER_SECONDS)
+        return response
+    return _plain("replayed: nothing changed" if applied.replay else applied.outcome, 200)
+
+
+
+def _plain(text: str, status: int):
+    response = make_response(text + "\n", status)
+    response.mimetype = "text/plain"
     return response
