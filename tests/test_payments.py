@@ -21,7 +21,7 @@ from tests.readers import sign_in
 from tests.servers import in_a_thread
 from webapp.clock import utcnow
 from webapp.extensions import db
-from webapp.support import pledges as pledge_service
+from webapp.support import pledges as pledge_service, providers
 from webapp.support.models import PaymentEvent, Pledge
 from webapp.support.standin import create_app as standin_app
 from webapp.support.standin.webhooks import event_body, signature_header
@@ -500,6 +500,127 @@ def test_an_amount_that_does_not_match_the_pledge_activates_nothing(app, client,
     event["data"]["object"]["amount_total"] = 100
     assert post_signed(client, event).status_code == 200
     assert the_pledge(app).status == "pending" and counters(app) == (0, 0)
+
+
+@pytest.mark.parametrize("body", [b"[]", b"null", b'"event"', b'{"id": "evt_1", "data": {"object": {}}}',
+                                  b'{"id": "evt_1", "type": 7, "data": {"object": {}}}',
+                                  b'{"id": "evt_1", "type": "charge.refunded", "data": {"object": []}}'])
+def test_a_signed_body_that_is_not_an_event_is_a_400_and_nothing_written(app, client, body):
+    answer = client.post("/support/webhooks/stripe", data=body, headers={
+        "Stripe-Signature": signature_header(body, WEBHOOK_SECRET, int(time.time())),
+        "Content-Type": "application/json"})
+    assert answer.status_code == 400 and kept_events(app) == 0
+
+
+def refund_of(payment_intent: str) -> dict:
+    return {"id": "evt_refund_unknown", "object": "event", "type": "charge.refunded", "created": int(time.time()),
+            "data": {"object": {"id": "ch_x", "object": "charge", "refunded": True, "payment_intent": payment_intent}}}
+
+
+def event_rows(app) -> list[tuple[str, str]]:
+    with app.app_context():
+        return [(e.event_id, e.outcome) for e in db.session.scalars(select(PaymentEvent))]
+
+
+def test_a_refund_of_a_payment_stripe_does_not_know_is_kept_as_ignored_not_retried(app, client, reader, base):
+    """Stripe answers 404 resource_missing: no pledge of ours, now or ever. A 500 would be retried for days."""
+    answer = post_signed(client, refund_of("pi_nobody_knows"))
+    assert answer.status_code == 200
+    assert event_rows(app) == [("evt_refund_unknown", "ignored: no pledge of ours")]
+
+
+def the_provider(app) -> providers.StripeCheckout:
+    with app.app_context():
+        return providers.get(providers.STRIPE)  # the one instance the app's requests use
+
+
+def test_a_key_without_a_permission_during_a_webhook_is_a_503_to_retry(app, client, reader, base, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise stripe.PermissionError("This key lacks rak_payment_intent_read", http_status=403)
+    monkeypatch.setattr(the_provider(app).client.v1.payment_intents, "retrieve", refuse)
+    answer = post_signed(client, refund_of("pi_someone"))
+    assert answer.status_code == 503 and answer.headers["Retry-After"]
+    assert kept_events(app) == 0  # Stripe sends it again once the key is fixed
+
+
+def test_a_checkout_session_stripe_refuses_is_a_503_in_the_widget_and_nothing_written(app, client, reader, base,
+                                                                                     monkeypatch):
+    provider = the_provider(app)
+    made = provider.session_params
+    monkeypatch.setattr(provider, "session_params", lambda commitment: {**made(commitment), "mode": "setup"})
+    answer = post_pledge(client)
+    assert answer.status_code == 503 and answer.headers["Retry-After"]
+    assert "Nothing was charged or recorded" in text_of(answer)
+    assert pledge_rows(app) == [] and counters(app) == (0, 0)
+
+
+def paid_monthly(app, client, base) -> Pledge:
+    pledge_through_checkout(client, amount="2500", frequency="monthly")
+    control("post", base, f"/checkout/sessions/{the_pledge(app).provider_ref}/pay")
+    deliver_all(base)
+    assert counters(app) == (1, 2500)
+    return the_pledge(app)
+
+
+def renewal_of(pledge: Pledge, event_id: str, amount: int = 2500, currency: str = "usd",
+               subscription: str | None = None) -> dict:
+    return {"id": event_id, "object": "event", "type": "invoice.paid", "created": int(time.time()),
+            "data": {"object": {"id": f"in_{event_id}", "object": "invoice", "billing_reason": "subscription_cycle",
+                                "amount_paid": amount, "currency": currency, "status_transitions": {},
+                                "parent": {"subscription_details": {
+                                    "subscription": subscription or pledge.subscription_ref,
+                                    "metadata": {"pledge": pledge.reference}}}}}}
+
+
+def test_an_invoice_counts_only_the_pledged_amount_of_the_pledges_own_subscription(app, client, reader, base):
+    pledge = paid_monthly(app, client, base)
+    for event in (renewal_of(pledge, "evt_yen", amount=999999, currency="jpy"),
+                  renewal_of(pledge, "evt_more", amount=3000),
+                  renewal_of(pledge, "evt_other_sub", subscription="sub_someone_else")):
+        assert post_signed(client, event).status_code == 200
+    assert counters(app) == (1, 2500) and consistent(app)
+    outcomes = dict(event_rows(app))
+    assert outcomes["evt_yen"] == outcomes["evt_more"] == "ignored: the amount paid is not the amount pledged"
+    assert outcomes["evt_other_sub"] == "ignored: the invoice is not for the pledge's subscription"
+    assert post_signed(client, renewal_of(pledge, "evt_right")).status_code == 200  # a true month still adds
+    assert counters(app) == (1, 5000) and consistent(app)
+
+
+def cancel_mine(client, pledge: Pledge):
+    return client.post(f"/support/pledges/{pledge.reference}/cancel",
+                       data={"csrf_token": csrf_token(client), "confirm": "yes"})
+
+
+def test_a_cancellation_stripe_refuses_leaves_the_pledge_collecting_and_counted(app, client, reader, base,
+                                                                               monkeypatch):
+    pledge = paid_monthly(app, client, base)
+
+    def refuse(*args, **kwargs):
+        raise stripe.InvalidRequestError("Invalid parameter", "invoice_now", code="parameter_invalid",
+                                         http_status=400)
+    monkeypatch.setattr(the_provider(app).client.v1.subscriptions, "cancel", refuse)
+    answer = cancel_mine(client, pledge)
+    assert answer.status_code == 503 and answer.headers["Retry-After"]
+    assert the_pledge(app).status == "active" and counters(app) == (1, 2500)
+    assert stripe_client(base).v1.subscriptions.retrieve(pledge.subscription_ref).status == "active"
+
+
+def test_a_cancellation_refused_because_stripe_cancelled_it_already_ends_the_pledge(app, client, reader, base,
+                                                                                   monkeypatch):
+    pledge = paid_monthly(app, client, base)
+
+    def cancelled_meanwhile(*args, **kwargs):  # e.g. from the dashboard, a moment before
+        control("post", base, f"/subscriptions/{pledge.subscription_ref}/cancel")
+        raise stripe.InvalidRequestError("This subscription is canceled", None, http_status=400)
+    monkeypatch.setattr(the_provider(app).client.v1.subscriptions, "cancel", cancelled_meanwhile)
+    assert cancel_mine(client, pledge).status_code == 303
+    assert the_pledge(app).status == "cancelled" and counters(app) == (0, 0) and consistent(app)
+
+
+def test_only_recorded_pledges_and_monthly_ones_offer_cancelling():
+    made = dict(status="active", provider="stripe", frequency="once")
+    assert not Pledge(**made).cancellable
+    assert Pledge(**{**made, "frequency": "monthly"}).cancellable and Pledge(**{**made, "provider": "record"}).cancellable
 
 
 # --- when Stripe cannot be reached, and settings --------------------------------------------------

@@ -18,6 +18,8 @@ ACTIVE, CANCELLED = "active", "cancelled"
 # then taken back out of every count.
 PENDING, EXPIRED, REFUNDED, DISPUTED = "pending", "expired", "refunded", "disputed"
 STATUSES = (PENDING, ACTIVE, CANCELLED, EXPIRED, REFUNDED, DISPUTED)
+# The payment providers a pledge may name (providers.py uses these too).
+RECORD, STRIPE = "record", "stripe"
 
 
 class Campaign(db.Model):
@@ -94,7 +96,7 @@ class Pledge(db.Model):
     def cancellable(self) -> bool:
         """Whether "Cancel this pledge" is offered: a recorded pledge, or a paid monthly one
         (its subscription ends); a paid one-time payment has nothing left to stop."""
-        return self.status == ACTIVE and (self.provider == "record" or self.frequency == "monthly")
+        return self.status == ACTIVE and (self.provider == RECORD or self.frequency == MONTHLY)
 
     @property
     def reference(self) -> str:

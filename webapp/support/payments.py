@@ -164,6 +164,18 @@ def _invoice_paid(connection: Connection, row, invoice: dict, now: dt.datetime) 
     if invoice.get("billing_reason") == "subscription_create":
         return "no change: the first month is counted when its checkout completes"
     paid = int(invoice.get("amount_paid") or 0)
+    # A month is the pledge's own subscription paying the pledged amount; anything else
+    # (another subscription, another currency or sum) is logged and counts nothing.
+    subscription = ((invoice.get("parent") or {}).get("subscription_details") or {}).get("subscription") \
+        or invoice.get("subscription")
+    if row.subscription_ref and subscription != row.subscription_ref:
+        log.error("invoice %s for pledge %s: subscription %s, the pledge's is %s", invoice.get("id"), row.id,
+                  subscription, row.subscription_ref)
+        return "ignored: the invoice is not for the pledge's subscription"
+    if paid and (paid, (invoice.get("currency") or "").upper()) != (row.amount_cents, row.currency):
+        log.error("invoice %s for pledge %s: %s %s paid, %s %s pledged", invoice.get("id"), row.id,
+                  paid, invoice.get("currency"), row.amount_cents, row.currency)
+        return "ignored: the amount paid is not the amount pledged"
     campaign = connection.execute(select(CAMPAIGN).where(CAMPAIGN.c.id == row.campaign_id)).one()
     paid_at = (invoice.get("status_transitions") or {}).get("paid_at") or invoice.get("created")
     when = dt.datetime.fromtimestamp(paid_at, dt.UTC).replace(tzinfo=None) if paid_at else now

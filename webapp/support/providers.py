@@ -3,11 +3,12 @@
 `RecordOnly` records the commitment and collects nothing: the pledge is active at once.
 `StripeCheckout` creates a Stripe Checkout Session (our pledge key is Stripe's
 idempotency key, so a retried pledge cannot make a second session or charge twice); the
-pledge waits, pending, until Stripe's signed webhook says it is paid (webhooks.py).
+pledge waits, pending, until Stripe's signed webhook says it is paid (payments.py).
 Card data never reaches Plumb: the reader pays on Stripe's hosted page. PAYMENT_PROVIDER
 chooses which one new pledges use; each pledge remembers its own. See docs/support.md."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -15,9 +16,9 @@ from urllib.parse import urlsplit
 import stripe
 from flask import current_app
 
-from webapp.support.models import MONTHLY
+from webapp.support.models import MONTHLY, RECORD, STRIPE
 
-RECORD, STRIPE = "record", "stripe"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,16 @@ def calling_stripe(call, *args, **kwargs):
         raise ProviderUnavailable(str(failed)) from failed
     except stripe.AuthenticationError as failed:  # the operator's keys, not the reader's doing
         raise ProviderUnavailable(f"Stripe refused the API key: {failed}") from failed
+    except stripe.PermissionError as failed:
+        # A restricted key lacking a permission: answered 503, so the request (a webhook
+        # above all) is retried until the operator gives the key what it needs.
+        log.error("Stripe refused the API key a permission: %s", failed)
+        raise ProviderUnavailable(f"the Stripe API key lacks a permission: {failed}") from failed
+
+
+def _missing(error: stripe.InvalidRequestError) -> bool:
+    """Stripe has no such object (404 resource_missing)."""
+    return error.code == "resource_missing"
 
 
 class StripeCheckout:
@@ -123,8 +134,15 @@ class StripeCheckout:
         return params
 
     def commit(self, commitment: Commitment) -> Committed:
-        session = calling_stripe(self.client.v1.checkout.sessions.create, params=self.session_params(commitment),
-                                 options={"idempotency_key": commitment.key})
+        try:
+            session = calling_stripe(self.client.v1.checkout.sessions.create, params=self.session_params(commitment),
+                                     options={"idempotency_key": commitment.key})
+        except stripe.InvalidRequestError as refused:
+            # Stripe refused the session as we made it (a setting of the account, or ours): not
+            # the reader's doing, nothing written. The reader gets the 503 "try again in a
+            # moment" with the choices kept; the operator gets this log line.
+            log.error("Stripe refused a Checkout Session: %s", refused)
+            raise ProviderUnavailable(f"Stripe refused the Checkout Session: {refused}") from refused
         return Committed(session.id, pay_at=session.url)
 
     def cancel(self, pledge) -> None:
@@ -133,14 +151,33 @@ class StripeCheckout:
         try:
             calling_stripe(self.client.v1.subscriptions.cancel, pledge.subscription_ref)
         except stripe.InvalidRequestError as refused:
-            # Already cancelled (or gone): what we asked for is the case.
-            if refused.http_status not in (400, 404):
-                raise ProviderUnavailable(str(refused)) from refused
+            # Done only if Stripe has no such subscription, or has it cancelled already; any
+            # other refusal leaves it collecting, so the pledge must stay as it is (503, try again).
+            if _missing(refused) or self._subscription_status(pledge.subscription_ref) == "canceled":
+                return
+            raise ProviderUnavailable(f"Stripe refused to cancel {pledge.subscription_ref}: {refused}") from refused
+
+    def _subscription_status(self, subscription_id: str) -> str | None:
+        try:
+            return calling_stripe(self.client.v1.subscriptions.retrieve, subscription_id).status
+        except stripe.InvalidRequestError as refused:
+            raise ProviderUnavailable(f"Stripe refused to show {subscription_id}: {refused}") from refused
 
     # What the webhook needs when an event does not name its pledge.
     def pledge_key_of_payment(self, payment_intent: str) -> str | None:
         """The pledge a payment belongs to: a one-time payment carries its key; a monthly
-        invoice's payment leads to its invoice, whose subscription carries it."""
+        invoice's payment leads to its invoice, whose subscription carries it. None when
+        Stripe has no such object: no pledge of ours (asking again would not change that).
+        Any other refusal is ProviderUnavailable: answered 503, so the event is not lost."""
+        try:
+            return self._pledge_key_of_payment(payment_intent)
+        except stripe.InvalidRequestError as refused:
+            if _missing(refused):
+                log.warning("Stripe has no %s or its invoice: %s", payment_intent, refused)
+                return None
+            raise ProviderUnavailable(f"Stripe refused to look up {payment_intent}: {refused}") from refused
+
+    def _pledge_key_of_payment(self, payment_intent: str) -> str | None:
         intent = calling_stripe(self.client.v1.payment_intents.retrieve, payment_intent).to_dict()
         if key := (intent.get("metadata") or {}).get("pledge"):
             return key

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 
 import stripe
@@ -373,14 +374,19 @@ def stripe_webhook():
                       413 if request.content_length else 411)
     body = request.get_data(cache=False)
     try:
-        event = stripe.Webhook.construct_event(body, request.headers.get("Stripe-Signature", ""), secret,
-                                               tolerance=WEBHOOK_TOLERANCE_SECONDS)
+        stripe.WebhookSignature.verify_header(body, request.headers.get("Stripe-Signature", ""), secret,
+                                              tolerance=WEBHOOK_TOLERANCE_SECONDS)
     except (ValueError, stripe.SignatureVerificationError) as refused:
         log.warning("stripe webhook refused: %s", refused)
         return _plain("The signature does not match this body.", 400)
-    event = event.to_dict()
-    if not isinstance(event.get("data"), dict) or not isinstance(event["data"].get("object"), dict) \
-            or not event.get("id"):
+    # Parsed here rather than by construct_event, which fails with AttributeError on a signed
+    # body that is JSON but not an object (`[]`): a malformed event is a 400, never a 500.
+    try:
+        event = json.loads(body)
+    except ValueError:
+        event = None
+    if not _is_event(event):
+        log.warning("stripe webhook refused: a signed body that is not an event")
         return _plain("That is not an event.", 400)
     try:
         # Without a secret key the webhook still works; only the look-ups a refund may need do not.
@@ -395,6 +401,12 @@ def stripe_webhook():
         return response
     return _plain("replayed: nothing changed" if applied.replay else applied.outcome, 200)
 
+
+def _is_event(event) -> bool:
+    """The shape payments.apply relies on: an id, a type, and an object under data."""
+    return (isinstance(event, dict) and isinstance(event.get("id"), str) and bool(event["id"])
+            and isinstance(event.get("type"), str) and isinstance(event.get("data"), dict)
+            and isinstance(event["data"].get("object"), dict))
 
 
 def _plain(text: str, status: int):
