@@ -12,7 +12,7 @@ import time
 import pytest
 import requests
 import stripe
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from tests.apps import drop, make_app
 from tests.pages import HTMX, csrf_token, field, part, text_of
@@ -155,6 +155,23 @@ def test_a_pledge_waits_counted_nowhere_until_stripe_says_it_is_paid(app, client
     assert arrived.headers["HX-Trigger-After-Settle"] == "support-changed"  # the widget says thank you
     assert "Ada Paid" in wall_text(client) and "Keep going" in wall_text(client)
     assert "Thank you for supporting" in text_of(widget(client))
+
+
+@pytest.mark.parametrize("minutes, asks", [(1, 'hx-trigger="every 2s"'), (5, 'hx-trigger="every 15s"'), (20, None)])
+def test_the_thank_you_asks_less_often_then_stops_while_the_webhook_does_not_come(app, client, reader, base,
+                                                                                 minutes, asks):
+    """Found in review: it asked every 2 s for as long as the pledge could wait (a day)."""
+    pledge_through_checkout(client)
+    pledge = the_pledge(app)
+    with app.app_context():
+        db.session.execute(update(Pledge).where(Pledge.id == pledge.id)
+                           .values(created_at=utcnow() - dt.timedelta(minutes=minutes)))
+        db.session.commit()
+    waiting = text_of(client.get(f"/support/thanks?session_id={pledge.provider_ref}", headers=HTMX))
+    if asks:
+        assert asks in waiting
+    else:
+        assert "hx-trigger" not in waiting and "once Stripe confirms it" in waiting
 
 
 def test_the_checkout_session_carries_the_pledge_key_and_returns_to_site_url(app, client, reader, base):

@@ -274,13 +274,24 @@ def thanks():
     if pledge.status == ACTIVE:
         w.drop_draft()
     response = make_response(render("support/thanks.html", block="payment_status" if wants_fragment() else "content",
-                                    pledge=pledge))
+                                    pledge=pledge, poll_seconds=_confirming_poll(pledge)))
     response.headers["Cache-Control"] = "private, no-store"
     if wants_fragment() and pledge.status == ACTIVE:
         # Every bar on the page catches up, and the widgets at rest become the thank-you.
         response.headers["HX-Trigger"] = "pledged"
         response.headers["HX-Trigger-After-Settle"] = SUPPORT_CHANGED
     return response
+
+
+# How often the thank-you asks whether Stripe's webhook has come: often at first (it comes
+# within seconds), then less, then not at all; a webhook that never comes is reconcile's.
+CONFIRMING_POLLS = ((dt.timedelta(minutes=2), 2), (dt.timedelta(minutes=15), 15))
+
+
+def _confirming_poll(pledge: Pledge) -> int | None:
+    """Seconds between the thank-you's checks while the pledge waits, or None: stop."""
+    waited = utcnow() - pledge.created_at
+    return next((seconds for within, seconds in CONFIRMING_POLLS if waited < within), None)
 
 
 def _my_pledge(reference: str):
