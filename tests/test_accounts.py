@@ -806,6 +806,14 @@ class Limited:
         client.environ_base["REMOTE_ADDR"] = f"{a}.{b}.{c}.{(d + address_offset) % 256}"
         return client
 
+    def signed_in_reader(self) -> tuple[str, object]:
+        """A reader's account, and a browser at this test's address logged in to it."""
+        email = self.email("reader")
+        make_user(self.app, email)
+        browser = self.browser()
+        assert login(browser, email=email).status_code == 303
+        return email, browser
+
 
 @pytest.fixture(params=STORAGES)
 def storage(request):
@@ -940,10 +948,7 @@ def test_registering_is_limited_per_address_and_a_limited_attempt_writes_nothing
 @pytest.mark.parametrize("storage", ["memory://"])  # the key, not the storage, is under test
 def test_wrong_current_passwords_on_the_account_page_are_limited(limited):
     lim = limited(LOGIN_LIMIT_ACCOUNT_ADDRESS="3 per minute")
-    email = lim.email("reader")
-    make_user(lim.app, email)
-    browser = lim.browser()
-    assert login(browser, email=email).status_code == 303
+    email, browser = lim.signed_in_reader()
     for _ in range(3):
         assert change_password(browser, "guess guess guess", NEW_PASSWORD).status_code == 422
     assert_too_many(change_password(browser, PASSWORD, NEW_PASSWORD))
@@ -952,10 +957,7 @@ def test_wrong_current_passwords_on_the_account_page_are_limited(limited):
 
 def test_new_passwords_the_rules_refuse_are_not_wrong_passwords(limited):
     lim = limited(LOGIN_LIMIT_ACCOUNT_ADDRESS="3 per minute")
-    email = lim.email("reader")
-    make_user(lim.app, email)
-    browser = lim.browser()
-    assert login(browser, email=email).status_code == 303
+    email, browser = lim.signed_in_reader()
     for _ in range(4):  # the right current password, a new one that is too weak
         assert change_password(browser, PASSWORD, "password").status_code == 422
     assert change_password(browser, PASSWORD, NEW_PASSWORD).status_code == 303
@@ -963,10 +965,7 @@ def test_new_passwords_the_rules_refuse_are_not_wrong_passwords(limited):
 
 def test_wrong_passwords_when_deleting_the_account_are_limited_too(limited):
     lim = limited(LOGIN_LIMIT_ACCOUNT_ADDRESS="3 per minute")
-    email = lim.email("reader")
-    make_user(lim.app, email)
-    browser = lim.browser()
-    assert login(browser, email=email).status_code == 303
+    email, browser = lim.signed_in_reader()
     for _ in range(3):
         assert delete_account(browser, "guess guess guess").status_code == 422
     assert_too_many(delete_account(browser, PASSWORD))
