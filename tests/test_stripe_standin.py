@@ -370,3 +370,180 @@ def test_a_failed_delivery_is_tried_again(client, base, receiver):
 def test_only_test_keys_are_taken():
     with pytest.raises(ValueError):
         create_app("sk_live_real_money", WEBHOOK_SECRET)
+
+
+# --- disputes closing, and the lists reconciliation walks ------------------------------------
+
+def paid_once(client, base, receiver, amount: int = 1000) -> str:
+    """A paid one-time session; its payment intent."""
+    session = client.v1.checkout.sessions.create(params=one_time(amount))
+    control("post", base, f"/checkout/sessions/{session.id}/pay")
+    return receiver.next_event("checkout.session.completed")[0].data.object.payment_intent
+
+
+def test_a_dispute_opens_as_a_chargeback_with_the_funds_withdrawn(client, base, receiver):
+    intent = paid_once(client, base, receiver, 1000)
+    opened = control("post", base, "/dispute", payment=intent)
+    dispute = client.v1.disputes.retrieve(opened["id"])
+    assert dispute.id.startswith("du_") and dispute.object == "dispute"
+    assert (dispute.status, dispute.reason, dispute.amount, dispute.payment_intent) == (
+        "needs_response", "fraudulent", 1000, intent)
+    assert dispute.is_charge_refundable is False
+    assert dispute.evidence_details.due_by > dispute.created and dispute.evidence_details.submission_count == 0
+    assert dispute.evidence.uncategorized_text is None
+    [withdrawn] = dispute.balance_transactions
+    assert (withdrawn.object, withdrawn.amount, withdrawn.type, withdrawn.reporting_category, withdrawn.source) == (
+        "balance_transaction", -1000, "adjustment", "dispute", dispute.id)
+    assert client.v1.charges.retrieve(dispute.charge).disputed is True
+    assert receiver.next_event("charge.dispute.created")[0].data.object.id == dispute.id
+
+
+def test_a_won_dispute_reinstates_the_funds_then_closes(client, base, receiver):
+    intent = paid_once(client, base, receiver, 1500)
+    opened = control("post", base, "/dispute", payment=intent)
+    receiver.next_event("charge.dispute.created")
+
+    won = control("post", base, f"/disputes/{opened['id']}/close", outcome="won")
+    assert won["status"] == "won"
+    reinstated = receiver.next_event("charge.dispute.funds_reinstated")[0].data.object
+    closed = receiver.next_event("charge.dispute.closed")[0].data.object
+    for dispute in (reinstated, closed):
+        assert (dispute.id, dispute.status, dispute.payment_intent) == (opened["id"], "won", intent)
+        assert [(t.amount, t.reporting_category) for t in dispute.balance_transactions] == [
+            (-1500, "dispute"), (1500, "dispute_reversal")]
+    kinds = [e["type"] for e in control("get", base, "/events")["data"]]
+    assert kinds[-3:] == ["charge.dispute.created", "charge.dispute.funds_reinstated", "charge.dispute.closed"]
+
+    assert client.v1.disputes.retrieve(opened["id"]).status == "won"
+    assert client.v1.charges.retrieve(opened["charge"]).disputed is True  # as at Stripe: it was disputed
+
+
+def test_a_lost_dispute_closes_without_reinstating(client, base, receiver):
+    intent = paid_once(client, base, receiver, 1000)
+    opened = control("post", base, "/dispute", payment=intent)
+    lost = requests.post(f"{base}/_standin/disputes/{opened['id']}/close", data={"outcome": "lost"},
+                         auth=(KEY, ""), timeout=5)  # a form, as curl -d sends it
+    assert lost.status_code == 200 and lost.json()["status"] == "lost"
+    closed = receiver.next_event("charge.dispute.closed")[0].data.object
+    assert (closed.id, closed.status, len(closed.balance_transactions)) == (opened["id"], "lost", 1)
+    kinds = [e["type"] for e in control("get", base, "/events")["data"]]
+    assert kinds[-2:] == ["charge.dispute.created", "charge.dispute.closed"]
+    assert "charge.dispute.funds_reinstated" not in kinds
+    assert client.v1.charges.retrieve(opened["charge"]).disputed is True
+
+
+def test_closing_a_dispute_refuses_a_bad_outcome_an_unknown_id_and_a_second_close(client, base, receiver):
+    opened = control("post", base, "/dispute", payment=paid_once(client, base, receiver))
+
+    def close(dispute_id: str, **body) -> requests.Response:
+        return requests.post(f"{base}/_standin/disputes/{dispute_id}/close", json=body or None,
+                             headers={"Authorization": f"Bearer {KEY}"}, timeout=5)
+
+    for bad in ({"outcome": "maybe"}, {}):
+        refused = close(opened["id"], **bad)
+        assert refused.status_code == 400 and refused.json()["error"]["param"] == "outcome"
+    missing = close("du_nothing", outcome="won")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "resource_missing"
+    assert requests.post(f"{base}/_standin/disputes/{opened['id']}/close", json={"outcome": "won"},
+                         timeout=5).status_code == 401
+
+    assert close(opened["id"], outcome="lost").status_code == 200
+    again = close(opened["id"], outcome="won")
+    assert again.status_code == 400 and "already closed" in again.json()["error"]["message"]
+    assert client.v1.disputes.retrieve(opened["id"]).status == "lost"
+    kinds = [e["type"] for e in control("get", base, "/events")["data"]]
+    assert kinds.count("charge.dispute.closed") == 1 and "charge.dispute.funds_reinstated" not in kinds
+
+
+def test_disputes_and_refunds_list_by_created_and_page(client, base, receiver):
+    intents = [paid_once(client, base, receiver, 100 + n) for n in range(12)]
+    started = int(time.time())
+    opened = [control("post", base, "/dispute", payment=intent)["id"] for intent in intents]
+    refunded = [client.v1.refunds.create(params={"payment_intent": intent, "amount": 50}).id for intent in intents]
+
+    assert [d.id for d in client.v1.disputes.list(params={"limit": 5}).auto_paging_iter()] == opened[::-1]
+    since = {"created": {"gte": started}, "limit": 100}
+    assert len(client.v1.disputes.list(params=since).data) == 12
+    assert client.v1.disputes.list(params={"created": {"gt": int(time.time()) + 60}}).data == []
+    assert [d.id for d in client.v1.disputes.list(params={"payment_intent": intents[3]}).data] == [opened[3]]
+
+    assert [r.id for r in client.v1.refunds.list(params={"created": {"gte": started}, "limit": 5})
+            .auto_paging_iter()] == refunded[::-1]
+    assert client.v1.refunds.list(params={"created": {"lt": started - 3600}}).data == []
+
+
+def test_invoices_list_by_subscription_status_and_created_page_by_page(client, base, receiver):
+    started = int(time.time())
+    subscriptions = []
+    for amount in (2500, 900):
+        session = client.v1.checkout.sessions.create(params=monthly(amount))
+        control("post", base, f"/checkout/sessions/{session.id}/pay")
+        subscriptions.append(receiver.next_event("checkout.session.completed")[0].data.object)
+    first, second = subscriptions
+    renewals = [control("post", base, f"/subscriptions/{first.subscription}/advance")["id"] for _ in range(11)]
+    control("post", base, f"/subscriptions/{second.subscription}/advance")
+
+    of_first = {"subscription": first.subscription, "status": "paid", "created": {"gte": started}, "limit": 5}
+    page = client.v1.invoices.list(params=of_first)
+    assert len(page.data) == 5 and page.has_more is True
+    walked = [i.id for i in page.auto_paging_iter()]
+    assert walked == renewals[::-1] + [first.invoice]
+    assert all(i.parent.subscription_details.subscription == first.subscription
+               for i in client.v1.invoices.list(params={**of_first, "limit": 100}).data)
+    assert len(client.v1.invoices.list(params={"subscription": second.subscription}).data) == 2
+    assert len(client.v1.invoices.list(params={"created": {"gte": started}, "limit": 100}).data) == 14
+    assert client.v1.invoices.list(params={"status": "void"}).data == []
+    assert client.v1.invoices.list(params={"created": {"gt": int(time.time()) + 60}}).data == []
+    with pytest.raises(stripe.InvalidRequestError) as misspelt:
+        client.v1.invoices.list(params={"status": "payed"})
+    assert misspelt.value.param == "status"
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.invoices.list(params={"subscriptions": first.subscription})
+
+    invoice = client.v1.invoices.retrieve(first.invoice)
+    assert "payments" not in invoice  # Stripe includes an invoice's payments only when expanded
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.invoices.retrieve(first.invoice, params={"expand": ["payments"]})
+
+
+def test_invoice_payments_list_by_invoice_and_by_payment(client, base, receiver):
+    session = client.v1.checkout.sessions.create(params=monthly(2500))
+    control("post", base, f"/checkout/sessions/{session.id}/pay")
+    completed = receiver.next_event("checkout.session.completed")[0].data.object
+    renewal = control("post", base, f"/subscriptions/{completed.subscription}/advance")
+
+    [payment] = client.v1.invoice_payments.list(params={"invoice": completed.invoice}).data
+    assert (payment.object, payment.invoice, payment.status, payment.is_default) == (
+        "invoice_payment", completed.invoice, "paid", True)
+    assert (payment.amount_paid, payment.amount_requested, payment.payment.type) == (2500, 2500, "payment_intent")
+    assert payment.status_transitions.paid_at is not None
+    intent = client.v1.payment_intents.retrieve(payment.payment.payment_intent)
+    assert (intent.amount_received, intent.status) == (2500, "succeeded")
+    assert client.v1.invoice_payments.retrieve(payment.id).to_dict() == payment.to_dict()
+
+    by_payment = client.v1.invoice_payments.list(
+        params={"payment": {"type": "payment_intent", "payment_intent": intent.id}})
+    assert [p.id for p in by_payment.data] == [payment.id]
+    by_type = client.v1.invoice_payments.list(params={"payment": {"type": "payment_intent"}, "status": "paid"})
+    assert {p.invoice for p in by_type.data} == {completed.invoice, renewal["id"]}
+    assert client.v1.invoice_payments.list(params={"invoice": "in_nothing"}).data == []
+
+
+def test_checkout_sessions_list_by_created_status_and_email_as_reconciliation_walks_them(client, base, receiver):
+    started = int(time.time())
+    paid = [client.v1.checkout.sessions.create(params=one_time(100 + n)) for n in range(3)]
+    for session in paid:
+        control("post", base, f"/checkout/sessions/{session.id}/pay", email="payer@example.org")
+    expired = client.v1.checkout.sessions.expire(client.v1.checkout.sessions.create(params=one_time()).id)
+    still_open = client.v1.checkout.sessions.create(params=one_time())
+
+    since = {"created": {"gte": started}, "limit": 2}
+    walked = [s.id for s in client.v1.checkout.sessions.list(params=since).auto_paging_iter()]
+    assert walked == [still_open.id, expired.id] + [s.id for s in paid[::-1]]
+    complete = client.v1.checkout.sessions.list(params={**since, "status": "complete"})
+    assert [s.id for s in complete.auto_paging_iter()] == [s.id for s in paid[::-1]]
+    by_email = client.v1.checkout.sessions.list(params={"customer_details": {"email": "payer@example.org"}})
+    assert len(by_email.data) == 3
+    assert [s.id for s in client.v1.checkout.sessions.list(params={"status": "expired"}).data] == [expired.id]
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.checkout.sessions.list(params={"status": "paid"})

@@ -9,10 +9,27 @@ production and here, only the API base differs:
 
 - `/v1/checkout/sessions`: create (payment or subscription mode, `price_data` line items),
   retrieve, `expire`, list; `/v1/checkout/sessions/{id}/line_items`.
-- `/v1/subscriptions/{id}`: retrieve, cancel (DELETE); `/v1/invoices`, `/v1/refunds` (create),
-  `/v1/invoice_payments`, `/v1/charges`, `/v1/payment_intents`, `/v1/customers`,
-  `/v1/disputes`, `/v1/events`: list and retrieve, newest first, with `created[gte]`-style
-  filters and `starting_after`/`ending_before` pages.
+- `/v1/subscriptions/{id}`: retrieve, cancel (DELETE); `/v1/refunds`: create.
+- List (GET, newest first) and retrieve (GET `/{id}`) for `/v1/checkout/sessions`,
+  `/v1/subscriptions`, `/v1/invoices`, `/v1/invoice_payments`, `/v1/refunds`, `/v1/charges`,
+  `/v1/payment_intents`, `/v1/customers`, `/v1/disputes` and `/v1/events`. Every list takes
+  `limit` (1-100, default 10), `starting_after`/`ending_before` (so `auto_paging_iter` walks
+  it) and `created` (`created[gte]=…`, `gt`, `lt`, `lte`, or an exact time), and the filters
+  Stripe documents for it that Plumb can need: checkout sessions `status`, `customer`,
+  `customer_details[email]`, `payment_intent`, `subscription`; subscriptions `status`,
+  `customer`; invoices `status`, `customer`, `subscription`; invoice payments `invoice`,
+  `status`, `payment[type]`/`payment[payment_intent]`; refunds and disputes `charge`,
+  `payment_intent`; charges `customer`, `payment_intent`; payment intents `customer`;
+  customers `email`; events `type`. An unknown filter, or a `status` Stripe does not take,
+  is a 400. An invoice names its subscription under `parent.subscription_details`; its
+  payments are not on it (Stripe includes `payments` only when expanded): list
+  `/v1/invoice_payments?invoice=…`, or `?payment[type]=payment_intent&payment[payment_intent]=…`
+  to go from a payment back to its invoice.
+- Disputes as a card network makes them: opened by a test control (`needs_response`, a
+  chargeback for fraud with the amount withdrawn: one balance transaction,
+  `charge.dispute.created`), then closed by another as `won` (a second, reinstating balance
+  transaction; `charge.dispute.funds_reinstated` then `charge.dispute.closed`) or `lost`
+  (`charge.dispute.closed`). The charge keeps `disputed: true` either way, as at Stripe.
 - `Authorization: Bearer <the configured sk_test_ key>`; `Idempotency-Key` honoured for
   every `/v1` POST: the same key and parameters answer the first response again, other
   parameters under that key are a 400 `idempotency_error`. Errors use Stripe's JSON, so
@@ -26,8 +43,14 @@ What it is not: Stripe. State lives in memory in one process and is gone at exit
 card is asked for; amounts are never checked against Stripe's minimums; no taxes,
 coupons, saved prices, customers' portals, Connect, automatic renewals or expiries
 (`/_standin/subscriptions/{id}/advance` renews, `expire` expires); a failed idempotent
-request is not remembered. It takes only `sk_test_` keys. Nothing in `webapp` imports it;
-run it with `python -m webapp.support.standin`."""
+request is not remembered; nothing is expanded (`expand` is a 400). Where it knowingly
+differs: no fees (a dispute's balance transactions carry `fee: 0`, where Stripe takes a
+dispute fee); a dispute sends no `charge.dispute.funds_withdrawn` or `charge.dispute.updated`,
+takes no evidence (no `POST /v1/disputes/{id}` or `/close`) and goes straight from
+`needs_response` to `won` or `lost`; a disputed charge can still be refunded (Stripe refuses a
+charged-back one); listing subscriptions without `status` includes canceled ones (Stripe
+leaves them out unless asked with `status=canceled` or `all`). It takes only `sk_test_`
+keys. Nothing in `webapp` imports it; run it with `python -m webapp.support.standin`."""
 from __future__ import annotations
 
 import json

@@ -13,23 +13,33 @@ from webapp.support.standin.ledger import StripeError
 blueprint = Blueprint("standin_api", __name__, url_prefix="/v1")
 
 # What each collection lists and which filters it takes (name -> how to read it from an object).
+# Every list also takes `limit`, `starting_after`, `ending_before` and `created` (an exact time, or
+# `created[gt|gte|lt|lte]`); a hash filter such as `payment[type]=…` matches on the keys it gives.
 COLLECTIONS = {
     "checkout/sessions": ("checkout.session", {
         "status": lambda o: o["status"], "customer": lambda o: o["customer"],
+        "customer_details": lambda o: o["customer_details"],
         "payment_intent": lambda o: o["payment_intent"], "subscription": lambda o: o["subscription"]}),
     "subscriptions": ("subscription", {"status": lambda o: o["status"], "customer": lambda o: o["customer"]}),
     "invoices": ("invoice", {
         "status": lambda o: o["status"], "customer": lambda o: o["customer"],
-        "subscription": lambda o: o["parent"]["subscription_details"]["subscription"]}),
+        "subscription": lambda o: ((o["parent"] or {}).get("subscription_details") or {}).get("subscription")}),
     "invoice_payments": ("invoice_payment", {
-        "invoice": lambda o: o["invoice"],
-        "payment": lambda o: {"type": "payment_intent", "payment_intent": o["payment"]["payment_intent"]}}),
+        "invoice": lambda o: o["invoice"], "status": lambda o: o["status"], "payment": lambda o: o["payment"]}),
     "refunds": ("refund", {"charge": lambda o: o["charge"], "payment_intent": lambda o: o["payment_intent"]}),
     "charges": ("charge", {"customer": lambda o: o["customer"], "payment_intent": lambda o: o["payment_intent"]}),
     "payment_intents": ("payment_intent", {"customer": lambda o: o["customer"]}),
     "customers": ("customer", {"email": lambda o: o["email"]}),
     "disputes": ("dispute", {"charge": lambda o: o["charge"], "payment_intent": lambda o: o["payment_intent"]}),
     "events": ("event", {"type": lambda o: o["type"]}),
+}
+
+# The values Stripe takes for an enumerated filter; anything else is a 400 there, so here too
+# (a misspelt `status=payed` would otherwise quietly list nothing).
+CHOICES = {
+    ("checkout/sessions", "status"): ("open", "complete", "expired"),
+    ("invoices", "status"): ("draft", "open", "paid", "uncollectible", "void"),
+    ("invoice_payments", "status"): ("canceled", "open", "paid"),
 }
 
 
@@ -125,6 +135,11 @@ def list_collection(path: str) -> Response:
     kind, filters = COLLECTIONS[path]
     given = params()
     _refuse_expand(given)
+    for name, value in given.items():
+        allowed = CHOICES.get((path, name))
+        if allowed and value not in allowed:
+            raise StripeError(400, f"Invalid {name}: must be one of {', '.join(allowed[:-1])} or {allowed[-1]}",
+                              param=name)
     return answer(standin().ledger.list(kind, f"/v1/{path}", given, filters))
 
 

@@ -6,6 +6,10 @@ key as the API (`curl -u sk_test_…: -X POST …`), except `health`.
     POST /_standin/refund     {"payment": id, "amount": cents}      charge.refunded
     POST /_standin/dispute    {"payment": id}                       charge.dispute.created
         (id: a Checkout Session, invoice, payment intent or charge)
+    POST /_standin/disputes/{id}/close  {"outcome": "won"}          charge.dispute.funds_reinstated,
+                                                                     then charge.dispute.closed
+                                        {"outcome": "lost"}          charge.dispute.closed
+        (the card network's decision; a closed dispute cannot be closed again)
     POST /_standin/subscriptions/{id}/cancel                         customer.subscription.deleted
     POST /_standin/subscriptions/{id}/advance                        the next period's invoice.paid
     GET  /_standin/events?type=…                                     every event, oldest first, with attempts
@@ -65,6 +69,11 @@ def refund():
 @blueprint.post("/dispute")
 def dispute():
     return answer(standin().ledger.dispute(payment_reference()))
+
+
+@blueprint.post("/disputes/<dispute_id>/close")
+def close_dispute(dispute_id: str):
+    return answer(standin().ledger.close_dispute(dispute_id, given().get("outcome")))
 
 
 @blueprint.post("/subscriptions/<subscription_id>/cancel")

@@ -22,6 +22,18 @@ from flask import g, has_request_context
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 100
 SESSION_LIFETIME_SECONDS = 24 * 60 * 60
+# A dispute's evidence is due about three weeks after it opens (Stripe: 7 to 21 days, by network).
+EVIDENCE_DAYS = 19
+CLOSED_DISPUTE_STATUSES = ("won", "lost", "warning_closed", "prevented")
+# Every field of a dispute's `evidence`, empty until evidence is given (the stand-in takes none).
+DISPUTE_EVIDENCE = (
+    "access_activity_log", "appeal", "billing_address", "cancellation_policy", "cancellation_policy_disclosure",
+    "cancellation_rebuttal", "customer_communication", "customer_email_address", "customer_name",
+    "customer_purchase_ip", "customer_signature", "duplicate_charge_documentation", "duplicate_charge_explanation",
+    "duplicate_charge_id", "product_description", "receipt", "refund_policy", "refund_policy_disclosure",
+    "refund_refusal_explanation", "service_date", "service_documentation", "shipping_address", "shipping_carrier",
+    "shipping_date", "shipping_documentation", "shipping_tracking_number", "uncategorized_file",
+    "uncategorized_text")
 
 
 class StripeError(Exception):
@@ -114,7 +126,7 @@ class Ledger:
                 rows = [o for o in rows if _created_matches(o["created"], params["created"])]
             for name, read in filters.items():
                 if name in params:
-                    rows = [o for o in rows if read(o) == params[name]]
+                    rows = [o for o in rows if _filter_matches(read(o), params[name])]
             if params.get("starting_after"):
                 mark = self._rank(kind, params["starting_after"], "starting_after")
                 rows = [o for o in rows if self.rank_of(o) < mark]
@@ -281,9 +293,10 @@ class Ledger:
         })
         # The current API names an invoice's payment only through invoice payments.
         self._store({"id": new_id("inpay"), "object": "invoice_payment", "invoice": invoice["id"],
-                     "amount_paid": amount, "currency": invoice["currency"], "created": now, "is_default": True,
-                     "livemode": False, "status": "paid",
-                     "payment": {"type": "payment_intent", "payment_intent": intent["id"]}})
+                     "amount_paid": amount, "amount_requested": amount, "currency": invoice["currency"],
+                     "created": now, "is_default": True, "livemode": False, "status": "paid",
+                     "payment": {"type": "payment_intent", "payment_intent": intent["id"]},
+                     "status_transitions": {"canceled_at": None, "paid_at": now}})
         subscription["latest_invoice"] = invoice["id"]
         return invoice
 
@@ -371,17 +384,51 @@ class Ledger:
             return copy.deepcopy(refund)
 
     def dispute(self, reference: str) -> dict:
+        """A cardholder's bank disputes the charge: a chargeback for fraud, as Stripe's test card
+        4000000000000259 makes one, with the disputed amount withdrawn at once."""
         with self.lock:
             charge = self.charge_for(reference)
             if charge["disputed"]:
                 raise StripeError(400, f"Charge {charge['id']} is already disputed.", code="charge_disputed")
             charge["disputed"] = True
+            now = int(time.time())
+            amount = charge["amount"] - charge["amount_refunded"]
+            dispute_id = new_id("du")
             dispute = self._store({
-                "id": new_id("dp"), "object": "dispute", "amount": charge["amount"] - charge["amount_refunded"],
-                "charge": charge["id"], "payment_intent": charge["payment_intent"], "currency": charge["currency"],
-                "created": int(time.time()), "livemode": False, "metadata": {}, "reason": "fraudulent",
-                "status": "needs_response"})
+                "id": dispute_id, "object": "dispute", "amount": amount,
+                "balance_transactions": [_dispute_funds(dispute_id, -amount, charge["currency"], now,
+                                                        f"Chargeback withdrawal for {charge['id']}", "dispute")],
+                "charge": charge["id"], "created": now, "currency": charge["currency"],
+                "enhanced_eligibility_types": [],
+                "evidence": {**{name: None for name in DISPUTE_EVIDENCE}, "enhanced_evidence": {}},
+                "evidence_details": {"due_by": _end_of_day(now + EVIDENCE_DAYS * 86400), "enhanced_eligibility": {},
+                                     "has_evidence": False, "past_due": False, "submission_count": 0,
+                                     "submission_method": "not_submitted"},
+                "intended_submission_method": None, "is_charge_refundable": False, "livemode": False,
+                "metadata": {}, "network_reason_code": "10.4", "payment_intent": charge["payment_intent"],
+                "payment_method_details": {"type": "card", "card": {
+                    "brand": "visa", "case_type": "chargeback", "network": "visa", "network_reason_code": "10.4"}},
+                "reason": "fraudulent", "status": "needs_response"})
             self._emit("charge.dispute.created", dispute)
+            return copy.deepcopy(dispute)
+
+    def close_dispute(self, dispute_id: str, outcome: str) -> dict:
+        """The card network decides. Won: the funds come back (a second balance transaction),
+        `charge.dispute.funds_reinstated` then `charge.dispute.closed`; lost: the funds stay
+        withdrawn, `charge.dispute.closed`. The charge stays `disputed`, as at Stripe."""
+        if outcome not in ("won", "lost"):
+            raise StripeError(400, f"outcome must be won or lost, not {outcome!r}", param="outcome")
+        with self.lock:
+            dispute = self._find("dispute", dispute_id)
+            if dispute["status"] in CLOSED_DISPUTE_STATUSES:
+                raise StripeError(400, f"The dispute {dispute_id} is already closed ({dispute['status']}).")
+            dispute["status"] = outcome
+            if outcome == "won":
+                dispute["balance_transactions"].append(_dispute_funds(
+                    dispute_id, dispute["amount"], dispute["currency"], int(time.time()),
+                    f"Chargeback reversal for {dispute['charge']}", "dispute_reversal"))
+                self._emit("charge.dispute.funds_reinstated", dispute)
+            self._emit("charge.dispute.closed", dispute)
             return copy.deepcopy(dispute)
 
 
@@ -458,3 +505,26 @@ def _created_matches(created: int, condition: Any) -> bool:
         if not tests[name](_integer(bound, f"created[{name}]")):
             return False
     return True
+
+
+def _filter_matches(value: Any, wanted: Any) -> bool:
+    """A list filter: a plain value matches exactly; a hash (`payment[type]=payment_intent`)
+    matches an object whose field has every key given, as Stripe filters on the keys sent."""
+    if isinstance(wanted, dict):
+        return isinstance(value, dict) and all(value.get(name) == given for name, given in wanted.items())
+    return value == wanted
+
+
+def _end_of_day(timestamp: int) -> int:
+    """23:59:59 UTC of the day `timestamp` falls in, as Stripe sets evidence deadlines."""
+    return timestamp - timestamp % 86400 + 86399
+
+
+def _dispute_funds(dispute_id: str, amount: int, currency: str, now: int, description: str,
+                   category: str) -> dict:
+    """A dispute's balance transaction: the funds withdrawn (negative) or reinstated. No fee:
+    the stand-in charges none (Stripe takes a dispute fee with the withdrawal)."""
+    return {"id": new_id("txn"), "object": "balance_transaction", "amount": amount, "available_on": now,
+            "balance_type": "payments", "created": now, "currency": currency, "description": description,
+            "exchange_rate": None, "fee": 0, "fee_details": [], "net": amount, "reporting_category": category,
+            "source": dispute_id, "status": "available", "type": "adjustment"}
