@@ -58,6 +58,22 @@ def downgrade():
     # read as cancelled, which is what the older schema can say.
     op.execute("delete from pledge where status in ('pending', 'expired')")
     op.execute("update pledge set status = 'cancelled' where status in ('refunded', 'disputed')")
+    # The older schema's counters add each active pledge's amount once; here a monthly
+    # Stripe pledge's later months are in campaign.amount_cents too, and counted_cents,
+    # which said so, is about to go. Count again from the rows left, as the older
+    # `flask support check` does, so that it finds no drift after the downgrade.
+    op.execute(
+        "update campaign set"
+        " supporters = (select count(distinct pledge.user_id) from pledge"
+        "  where pledge.campaign_id = campaign.id and pledge.status = 'active'),"
+        " amount_cents = (select coalesce(sum(pledge.amount_cents), 0) from pledge"
+        "  where pledge.campaign_id = campaign.id and pledge.status = 'active')"
+    )
+    op.execute(
+        "update campaign_supporter set active_pledges = (select count(*) from pledge"
+        " where pledge.campaign_id = campaign_supporter.campaign_id"
+        " and pledge.user_id = campaign_supporter.user_id and pledge.status = 'active')"
+    )
     with op.batch_alter_table('pledge', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_pledge_subscription_ref'))
         batch_op.drop_index(batch_op.f('ix_pledge_payment_ref'))
