@@ -15,7 +15,7 @@ import stripe
 from sqlalchemy import func, select, update
 
 from tests.apps import drop, make_app
-from tests.pages import HTMX, csrf_token, field, part, text_of
+from tests.pages import HTMX, checked, csrf_token, field, part, text_of
 from tests.pledging import counters, make_campaign, pledge_rows, post_pledge, widget
 from tests.readers import sign_in
 from tests.servers import in_a_thread
@@ -208,6 +208,43 @@ def test_cancel_on_the_hosted_page_returns_to_the_form_with_the_choices_and_the_
     assert counters(app) == (0, 0)
 
 
+def test_after_cancel_a_changed_amount_makes_a_new_payment_page_and_the_old_one_cannot_be_paid(app, client, reader,
+                                                                                                base):
+    old_page = pledge_through_checkout(client, amount="1000")
+    old = the_pledge(app)
+    back = requests.post(old_page, data={"action": "cancel"}, allow_redirects=False, timeout=10)
+    form = text_of(client.get(back.headers["Location"].removeprefix("https://plumb.example")))
+    changed = {"csrf_token": field(form, "csrf_token"), "key": field(form, "key")}
+    first = post_pledge(client, amount="2500", form=changed, htmx=False)
+    again = post_pledge(client, amount="2500", form=changed, htmx=False)  # a double click: the same new page
+    assert first.status_code == again.status_code == 303, first.status_code
+    assert first.headers["Location"] == again.headers["Location"] != old_page
+    rows = {row.reference: row for row in pledge_rows(app)}
+    assert rows[old.reference].status == "expired" and len(rows) == 2
+    [new] = [row for row in rows.values() if row.reference != old.reference]
+    assert (new.status, new.amount_cents) == ("pending", 2500)
+    assert requests.post(old_page, data={"action": "pay"}, allow_redirects=False, timeout=10).status_code >= 400
+    assert stripe_client(base).v1.checkout.sessions.retrieve(old.provider_ref).status == "expired"
+    # Cancelled again, the form comes back with the new pledge's key and choices.
+    back = requests.post(first.headers["Location"], data={"action": "cancel"}, allow_redirects=False, timeout=10)
+    form = text_of(client.get(back.headers["Location"].removeprefix("https://plumb.example")))
+    assert field(form, "key") == new.reference and checked(form, "amount") == "2500"
+    requests.post(first.headers["Location"], data={"action": "pay"}, allow_redirects=False, timeout=10)
+    deliver_all(base)
+    assert counters(app) == (1, 2500) and consistent(app)
+    assert "$10" not in part(text_of(client.get("/support/mine")), "<main")
+
+
+def test_changing_the_amount_of_a_pledge_paid_meanwhile_in_another_tab_is_refused(app, client, reader, base):
+    pay_at = pledge_through_checkout(client, amount="1000")
+    key = the_pledge(app).reference
+    requests.post(pay_at, data={"action": "pay"}, allow_redirects=False, timeout=10)  # the other tab
+    refused = post_pledge(client, amount="2500", form={"csrf_token": csrf_token(client), "key": key}, htmx=False)
+    assert refused.status_code == 409 and len(pledge_rows(app)) == 1
+    deliver_all(base)
+    assert counters(app) == (1, 1000) and consistent(app)
+
+
 def test_a_declined_card_counts_nothing_and_the_form_can_be_sent_again(app, client, reader, base):
     pay_at = pledge_through_checkout(client)
     declined = requests.post(pay_at, data={"action": "decline"}, allow_redirects=False, timeout=10)
@@ -243,7 +280,8 @@ def test_a_replayed_event_changes_nothing(app, client, reader, base):
     assert kept_events(app) == 3  # completed, the first invoice, the renewal; never a copy
 
 
-def test_a_monthly_pledge_counts_each_month_once_and_ends_when_cancelled_on_my_support(app, client, reader, base):
+def test_a_monthly_pledge_counts_each_month_once_and_ends_when_cancelled_keeping_what_it_paid(app, client, reader,
+                                                                                              base):
     pledge_through_checkout(client, amount="2500", frequency="monthly")
     control("post", base, f"/checkout/sessions/{the_pledge(app).provider_ref}/pay")
     for event in reversed(events(base)):  # completed, then the first invoice (already counted by it)
@@ -260,10 +298,11 @@ def test_a_monthly_pledge_counts_each_month_once_and_ends_when_cancelled_on_my_s
                             data={"csrf_token": csrf_token(client), "confirm": "yes"})
     assert cancelled.status_code == 303
     assert stripe_client(base).v1.subscriptions.retrieve(pledge.subscription_ref).status == "canceled"
-    assert counters(app) == (0, 0) and the_pledge(app).status == "cancelled"
+    # No longer a supporter; the two months it paid were received, and stay counted.
+    assert counters(app) == (0, 5000) and the_pledge(app).status == "cancelled"
     [deleted] = events(base, "customer.subscription.deleted")
     assert deliver(base, deleted) == 200
-    assert counters(app) == (0, 0) and consistent(app)
+    assert counters(app) == (0, 5000) and consistent(app)
 
 
 def test_a_later_month_paid_before_the_checkout_completed_is_held_and_counted_once_active(app, client, reader, base):
@@ -277,14 +316,17 @@ def test_a_later_month_paid_before_the_checkout_completed_is_held_and_counted_on
     assert the_pledge(app).status == "active" and counters(app) == (1, 5000) and consistent(app)
 
 
-def test_a_subscription_deleted_before_its_checkout_completed_ends_cancelled_and_uncounted(app, client, reader, base):
+@pytest.mark.parametrize("order", ["as sent", "deleted first, completed last"])
+def test_a_subscription_deleted_soon_after_its_checkout_ends_alike_in_any_order(app, client, reader, base, order):
     pledge_through_checkout(client, amount="2500", frequency="monthly")
     control("post", base, f"/checkout/sessions/{the_pledge(app).provider_ref}/pay")
     subscription = events(base, "checkout.session.completed")[0]["data"]["object"]["subscription"]
     control("post", base, f"/subscriptions/{subscription}/cancel")
-    for event in reversed(events(base)):  # deleted first, completed last
+    sent = events(base)
+    for event in (sent if order == "as sent" else reversed(sent)):
         assert deliver(base, event) == 200
-    assert the_pledge(app).status == "cancelled" and counters(app) == (0, 0) and consistent(app)
+    # Cancelled, not a supporter; the month it paid was received and counts.
+    assert the_pledge(app).status == "cancelled" and counters(app) == (0, 2500) and consistent(app)
 
 
 def test_a_refund_takes_the_pledge_back_out_of_the_counts_and_off_the_wall(app, client, reader, base):
@@ -312,7 +354,7 @@ def test_a_refund_that_arrives_before_the_payment_ends_refunded_and_uncounted(ap
     assert the_pledge(app).status == "refunded" and counters(app) == (0, 0) and consistent(app)
 
 
-def test_a_refunded_month_of_a_monthly_pledge_is_traced_back_to_it_through_stripe(app, client, reader, base):
+def test_a_refunded_later_month_is_traced_back_through_stripe_and_only_that_month_comes_out(app, client, reader, base):
     pledge_through_checkout(client, amount="2500", frequency="monthly")
     control("post", base, f"/checkout/sessions/{the_pledge(app).provider_ref}/pay")
     deliver_all(base)
@@ -320,16 +362,19 @@ def test_a_refunded_month_of_a_monthly_pledge_is_traced_back_to_it_through_strip
     control("post", base, "/refund", payment=renewal["id"])  # the charge names only its payment intent
     for event in events(base)[-2:]:
         assert deliver(base, event) == 200
-    assert the_pledge(app).status == "refunded" and counters(app) == (0, 0) and consistent(app)
+    # That month comes out; the first stays counted, and the subscription goes on.
+    pledge = the_pledge(app)
+    assert pledge.status == "active" and counters(app) == (1, 2500) and consistent(app)
+    assert stripe_client(base).v1.subscriptions.retrieve(pledge.subscription_ref).status == "active"
 
 
-def test_a_partial_refund_leaves_the_pledge_counted(app, client, reader, base):
+def test_a_partial_refund_leaves_the_pledge_active_counting_what_was_kept(app, client, reader, base):
     pledge_through_checkout(client)
     session_id = the_pledge(app).provider_ref
     control("post", base, f"/checkout/sessions/{session_id}/pay")
     control("post", base, "/refund", payment=session_id, amount=300)
     deliver_all(base)
-    assert the_pledge(app).status == "active" and counters(app) == (1, 1000)
+    assert the_pledge(app).status == "active" and counters(app) == (1, 700) and consistent(app)
 
 
 def test_a_dispute_takes_the_pledge_back_out(app, client, reader, base):
@@ -339,6 +384,84 @@ def test_a_dispute_takes_the_pledge_back_out(app, client, reader, base):
     control("post", base, "/dispute", payment=session_id)
     deliver_all(base)
     assert the_pledge(app).status == "disputed" and counters(app) == (0, 0) and consistent(app)
+
+
+def test_partial_refunds_in_any_order_take_out_what_was_given_back_and_the_last_ends_it(app, client, reader, base):
+    pledge_through_checkout(client)
+    session_id = the_pledge(app).provider_ref
+    control("post", base, f"/checkout/sessions/{session_id}/pay")
+    control("post", base, "/refund", payment=session_id, amount=300)
+    control("post", base, "/refund", payment=session_id, amount=200)
+    for event in reversed(events(base)):  # the second refund first: its running total says 500
+        assert deliver(base, event) == 200
+    assert the_pledge(app).status == "active" and counters(app) == (1, 500) and consistent(app)
+    control("post", base, "/refund", payment=session_id)  # the rest
+    assert deliver(base, events(base, "charge.refunded")[-1]) == 200
+    assert the_pledge(app).status == "refunded" and counters(app) == (0, 0) and consistent(app)
+
+
+def test_refunding_the_only_month_paid_ends_the_pledge_and_stops_its_subscription(app, client, reader, base):
+    pledge = paid_monthly(app, client, base)
+    control("post", base, "/refund", payment=pledge.provider_ref)
+    assert deliver(base, events(base, "charge.refunded")[-1]) == 200
+    assert the_pledge(app).status == "refunded" and counters(app) == (0, 0) and consistent(app)
+    assert stripe_client(base).v1.subscriptions.retrieve(pledge.subscription_ref).status == "canceled"
+    [deleted] = events(base, "customer.subscription.deleted")  # Stripe's word on our cancellation
+    assert deliver(base, deleted) == 200
+    assert the_pledge(app).status == "refunded" and counters(app) == (0, 0) and consistent(app)
+
+
+def test_a_subscription_stripe_cannot_stop_now_is_a_503_and_the_retried_event_stops_it(app, client, reader, base,
+                                                                                     monkeypatch):
+    pledge = paid_monthly(app, client, base)
+    control("post", base, "/refund", payment=pledge.provider_ref)
+    [refunded] = events(base, "charge.refunded")
+    real_cancel = the_provider(app).client.v1.subscriptions.cancel
+
+    def unreachable(*args, **kwargs):
+        raise stripe.APIConnectionError("no route to Stripe")
+    monkeypatch.setattr(the_provider(app).client.v1.subscriptions, "cancel", unreachable)
+    assert deliver(base, refunded) == 503
+    assert stripe_client(base).v1.subscriptions.retrieve(pledge.subscription_ref).status == "active"
+    monkeypatch.setattr(the_provider(app).client.v1.subscriptions, "cancel", real_cancel)
+    assert deliver(base, refunded) == 200  # Stripe's retry: a replay, which asks again
+    assert stripe_client(base).v1.subscriptions.retrieve(pledge.subscription_ref).status == "canceled"
+    assert the_pledge(app).status == "refunded" and counters(app) == (0, 0) and consistent(app)
+
+
+@pytest.mark.parametrize("outcome", ["won", "lost"])
+def test_a_dispute_takes_a_payment_out_until_it_is_won(app, client, reader, base, outcome):
+    pledge_through_checkout(client, public_name="Disputed Reader")
+    session_id = the_pledge(app).provider_ref
+    control("post", base, f"/checkout/sessions/{session_id}/pay")
+    dispute = control("post", base, "/dispute", payment=session_id)
+    deliver_all(base)
+    assert the_pledge(app).status == "disputed" and counters(app) == (0, 0) and consistent(app)
+    assert "Disputed Reader" not in wall_text(client)
+    control("post", base, f"/disputes/{dispute['id']}/close", outcome=outcome)
+    for event in events(base):
+        if event["type"].startswith("charge.dispute."):
+            assert deliver(base, event) == 200
+    if outcome == "won":
+        assert the_pledge(app).status == "active" and counters(app) == (1, 1000)
+        assert "Disputed Reader" in wall_text(client)
+    else:
+        assert the_pledge(app).status == "disputed" and counters(app) == (0, 0)
+    assert consistent(app)
+
+
+def test_a_disputed_month_ends_a_monthly_pledge_stops_its_subscription_and_a_win_gives_the_money_back(app, client,
+                                                                                                     reader, base):
+    pledge = paid_monthly(app, client, base)
+    renewal = control("post", base, f"/subscriptions/{pledge.subscription_ref}/advance")
+    dispute = control("post", base, "/dispute", payment=renewal["id"])
+    deliver_all(base)
+    assert the_pledge(app).status == "disputed" and counters(app) == (0, 2500) and consistent(app)
+    assert stripe_client(base).v1.subscriptions.retrieve(pledge.subscription_ref).status == "canceled"
+    control("post", base, f"/disputes/{dispute['id']}/close", outcome="won")
+    deliver_all(base)
+    # Both months were paid and kept; the subscription is over, so it is no supporter now.
+    assert the_pledge(app).status == "cancelled" and counters(app) == (0, 5000) and consistent(app)
 
 
 def test_an_expired_session_expires_the_pledge_and_my_support_no_longer_lists_it(app, client, reader, base):
@@ -436,13 +559,14 @@ def test_reconcile_names_what_lost_webhooks_left_behind_and_fix_applies_it_once(
     fixed = runner.invoke(args=["support", "reconcile", "--since", since, "--fix"])
     assert fixed.exit_code == 0, fixed.output
     assert runner.invoke(args=["support", "reconcile", "--since", since]).exit_code == 0
-    assert counters(app) == (1, 1000) and consistent(app)
+    # Paid: 1000 once; 2500 for the month the cancelled subscription paid (kept, not a supporter).
+    assert counters(app) == (1, 3500) and consistent(app)
     states = {row.reference: row.status for row in pledge_rows(app)}
     assert [states[outcomes[k].reference] for k in ("pay", "cancel", "refund", "expire", None)] == \
         ["active", "cancelled", "refunded", "expired", "pending"]
 
     deliver_all(base)  # the lost webhooks turn up after all: nothing changes
-    assert counters(app) == (1, 1000) and consistent(app)
+    assert counters(app) == (1, 3500) and consistent(app)
 
 
 # --- the webhook endpoint, as hostile input ------------------------------------------------------
@@ -631,7 +755,7 @@ def test_a_cancellation_refused_because_stripe_cancelled_it_already_ends_the_ple
         raise stripe.InvalidRequestError("This subscription is canceled", None, http_status=400)
     monkeypatch.setattr(the_provider(app).client.v1.subscriptions, "cancel", cancelled_meanwhile)
     assert cancel_mine(client, pledge).status_code == 303
-    assert the_pledge(app).status == "cancelled" and counters(app) == (0, 0) and consistent(app)
+    assert the_pledge(app).status == "cancelled" and counters(app) == (0, 2500) and consistent(app)
 
 
 def test_only_recorded_pledges_and_monthly_ones_offer_cancelling():

@@ -1,4 +1,4 @@
-"""A webhook storm: Stripe's events for 72 pledges, each delivered 1 to 3 times, shuffled,
+"""A webhook storm: Stripe's events for 81 pledges (nine fates, from paid to refunded in part, month or whole), each delivered 1 to 3 times, shuffled,
 from 20 threads at once, to 3 gunicorn workers. Afterwards every pledge is in the state
 its events say, whatever order they came in, and the counters equal what those states
 add up to; `flask support check` agrees. Runs on SQLite, and on PostgreSQL when
@@ -40,12 +40,18 @@ THREADS = 20
 FATES = {
     "paid": ("once", "active", 1000),
     "refunded": ("once", "refunded", 0),
+    "partly refunded": ("once", "active", 500),  # 300, then 200 of 1000 given back
     "disputed": ("once", "disputed", 0),
     "expired": ("once", "expired", 0),
     "renewed": ("monthly", "active", 5000),  # two months paid
-    "ended": ("monthly", "cancelled", 0),  # the subscription deleted
+    "month refunded": ("monthly", "active", 2500),  # two paid, the second given back
+    "first refunded": ("monthly", "refunded", 0),  # its subscription then stopped by Plumb
+    "ended": ("monthly", "cancelled", 2500),  # the subscription deleted; the month it paid counts
 }
-EACH = 12
+# How many events the stand-in records for each fate.
+EVENTS = {"paid": 1, "refunded": 2, "partly refunded": 3, "disputed": 2, "expired": 1, "renewed": 4,
+          "month refunded": 5, "first refunded": 4, "ended": 4}
+EACH = 9
 
 
 @dataclass(frozen=True)
@@ -101,8 +107,14 @@ def make_pledges(app, base: str, rng: random.Random) -> list[Planned]:
             stripe.client.v1.checkout.sessions.expire(session)
             continue
         paid = control(base, f"/checkout/sessions/{session}/pay")
-        if one.fate == "refunded":
+        if one.fate in ("refunded", "first refunded"):
             control(base, "/refund", payment=session)
+        elif one.fate == "partly refunded":
+            control(base, "/refund", payment=session, amount=300)
+            control(base, "/refund", payment=session, amount=200)
+        elif one.fate == "month refunded":
+            renewal = control(base, f"/subscriptions/{paid['subscription']}/advance")
+            control(base, "/refund", payment=renewal["id"])
         elif one.fate == "disputed":
             control(base, "/dispute", payment=session)
         elif one.fate == "renewed":
@@ -141,7 +153,7 @@ def test_a_storm_of_replayed_shuffled_webhooks_ends_in_the_states_the_events_say
     planned = make_pledges(app, standin, rng)
     listed = requests.get(f"{standin}/_standin/events", auth=(KEY, ""), timeout=10).json()["data"]
     events = [{k: v for k, v in event.items() if k != "attempts"} for event in listed]
-    assert len(events) == EACH * (1 + 2 + 2 + 1 + 4 + 4)
+    assert len(events) == EACH * sum(EVENTS.values())
 
     with gunicorn(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"], PAYMENT_PROVIDER="stripe",
                   STRIPE_SECRET_KEY=KEY, STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, STRIPE_API_BASE=standin,
@@ -157,15 +169,17 @@ def test_a_storm_of_replayed_shuffled_webhooks_ends_in_the_states_the_events_say
 
     with app.app_context():
         rows = {row.idempotency_key: row for row in db.session.scalars(select(Pledge))}
-        # An ended pledge keeps what it had counted, as history; only an active one adds it.
-        ended = {one.key: (rows[one.key].status, rows[one.key].counted_cents if rows[one.key].active else 0)
-                 for one in planned}
+        ended = {one.key: (rows[one.key].status, rows[one.key].counted_cents) for one in planned}
         wanted = {one.key: FATES[one.fate][1:] for one in planned}
         assert ended == wanted, Counter((wanted[k], v) for k, v in ended.items() if v != wanted[k])
         campaign = db.session.scalars(select(Campaign)).one()
+        # Money received and kept counts whatever became of the pledge; supporters are the active.
+        assert campaign.amount_cents == sum(FATES[one.fate][2] for one in planned)
         active = [one for one in planned if FATES[one.fate][1] == "active"]
-        assert campaign.amount_cents == sum(FATES[one.fate][2] for one in active)
         assert campaign.supporters == len({one.user_id for one in active})
+        stopped = [rows[one.key].subscription_ref for one in planned if one.fate == "first refunded"]
+    stripe = providers.StripeCheckout(KEY, "https://plumb.example", standin)
+    assert {stripe.client.v1.subscriptions.retrieve(ref).status for ref in stopped} == {"canceled"}
     check = app.test_cli_runner().invoke(args=["support", "check"])
     assert check.exit_code == 0 and "all counters agree" in check.output, check.output
     since = (utcnow() - dt.timedelta(hours=1)).isoformat()

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask
-from sqlalchemy import event, text
+from sqlalchemy import Table, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from webapp.extensions import db
@@ -49,6 +50,12 @@ def advance_sequences(session, tables) -> None:
             session.execute(text(f"select setval(pg_get_serial_sequence('{table.name}', 'id'), "
                                  f"coalesce((select max(id) from {table.name}), 1))"))
     session.commit()
+
+
+def dialect_insert(connection: Connection, table: Table):
+    """An INSERT that can say ON CONFLICT (insert-or-nothing, upsert): SQLite's and
+    PostgreSQL's spell it alike, but each dialect has its own construct."""
+    return (postgresql if connection.dialect.name == "postgresql" else sqlite).insert(table)
 
 
 @contextmanager

@@ -78,8 +78,10 @@ class Pledge(db.Model):
     provider: Mapped[str] = mapped_column(String(20))
     # The processor's id for the pledge: a Checkout Session's id with Stripe.
     provider_ref: Mapped[str] = mapped_column(String(120), index=True)
-    # What the pledge adds to `campaign.amount_cents` while it is active: its amount, and
-    # with Stripe each later month's paid invoice on top. Taken out whole when it ends.
+    # What the pledge adds to `campaign.amount_cents`. A recorded pledge: its amount while
+    # active, nothing once cancelled (nothing was collected). Through a processor: the money
+    # received and kept, whatever its status (the sum of its payments' counted minus taken,
+    # see PledgePayment); pending and expired pledges count nothing.
     counted_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     # Where the processor's later events about it lead back: a one-time payment's
     # payment intent, a monthly pledge's subscription.
@@ -129,7 +131,46 @@ class PaymentEvent(db.Model):
     pledge_id: Mapped[int | None] = mapped_column(ForeignKey("pledge.id"), index=True)  # none: not ours
     # What it did: "activated", "ignored: …", and so on, for an operator reading the table.
     outcome: Mapped[str] = mapped_column(String(200))
-    # A later month paid while its pledge was still pending (events out of order): held
-    # here, and added when the pledge becomes active.
+    # Written by 0010's payments only: later months paid before the pledge was active now
+    # wait on their PledgePayment row instead.
     held_cents: Mapped[int | None] = mapped_column(BigInteger)
     received_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# A dispute's states as Plumb keeps them: open until Stripe closes it, won (the money came
+# back) or lost (it stays out).
+DISPUTE_OPEN, DISPUTE_WON, DISPUTE_LOST = "open", "won", "lost"
+
+
+class PledgePayment(db.Model):
+    """One payment a processor took for a pledge (its first, each later month) and what of it
+    was given back. The pledge's `counted_cents` is the sum of (counted - taken) over them.
+
+    A row may be made by the payment's own event (checkout completed, invoice paid) or
+    first by a refund or dispute that arrived before it (then `counted_cents` is NULL until
+    the payment's own event comes): events in any order end in the same rows."""
+
+    __tablename__ = "pledge_payment"
+    __table_args__ = (
+        CheckConstraint("refunded_cents >= 0 and disputed_cents >= 0 and taken_cents >= 0", name="not_negative"),
+        CheckConstraint("dispute_status is null or dispute_status in ('open', 'won', 'lost')", name="dispute_status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pledge_id: Mapped[int] = mapped_column(ForeignKey("pledge.id"), index=True)
+    # How Stripe's events name it: an invoice (a month of a subscription) and the payment
+    # intent its charges, refunds and disputes name. Either may be learnt first.
+    invoice_ref: Mapped[str | None] = mapped_column(String(120), unique=True)
+    payment_ref: Mapped[str | None] = mapped_column(String(120), unique=True)
+    # What the payment adds to the pledge's count: what it paid, or 0 when a later month was
+    # paid outside the campaign's window. NULL: its own event has not arrived yet.
+    counted_cents: Mapped[int | None] = mapped_column(BigInteger)
+    # The most Stripe has said was refunded of it (a charge's amount_refunded only grows,
+    # so the largest seen is the latest, whatever order the events came in).
+    refunded_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    dispute_status: Mapped[str | None] = mapped_column(String(10))
+    disputed_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # What was taken back out of the pledge's count for it: min(counted, refunded + an open
+    # or lost dispute's amount).
+    taken_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -5,22 +5,24 @@ if a row was inserted, moves the counters with `UPDATE … SET n = n + 1`; cance
 the mirror image. On SQLite the transaction holds the write lock from BEGIN."""
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import enum
+import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Engine, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from webapp.accounts.service import account_deleted
 from webapp.clock import utcnow
-from webapp.database import write_transaction
+from webapp.database import dialect_insert, write_transaction
 from webapp.support import campaigns, providers
 from webapp.support.choices import KEY_RE, Choice
-from webapp.support.models import ACTIVE, CANCELLED, EXPIRED, PENDING, Campaign, CampaignSupporter, Pledge
+from webapp.support.models import (ACTIVE, CANCELLED, EXPIRED, PENDING, RECORD, Campaign, CampaignSupporter, Pledge,
+                                   PledgePayment)
 
 PLEDGE, SUPPORTER, CAMPAIGN = Pledge.__table__, CampaignSupporter.__table__, Campaign.__table__
 
@@ -43,11 +45,6 @@ class PledgeRefused(Exception):
 
 def new_key() -> str:
     return secrets.token_urlsafe(24)
-
-
-def _insert(connection: Connection, table):
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
 
 
 @dataclass(frozen=True)
@@ -85,6 +82,7 @@ def pledge(engine: Engine, campaign: Campaign, user_id: int, choice: Choice,
     # Outside the transaction: a real processor answers over the network, and the
     # write lock must not wait for it. Same key, same answer, so a retry is harmless.
     try:
+        choice = _instead_of_unpaid(engine, provider, user_id, campaign_id, choice, now)
         committed = provider.commit(providers.Commitment(choice.key, choice.amount_cents, campaign.currency,
                                                          choice.frequency, email))
     except providers.ProviderRefused:
@@ -92,7 +90,7 @@ def pledge(engine: Engine, campaign: Campaign, user_id: int, choice: Choice,
     status, counted = (PENDING, 0) if committed.pending else (ACTIVE, choice.amount_cents)
     with write_transaction(engine) as connection:
         inserted = connection.execute(
-            _insert(connection, PLEDGE).values(
+            dialect_insert(connection, PLEDGE).values(
                 idempotency_key=choice.key, campaign_id=campaign_id, user_id=user_id,
                 amount_cents=choice.amount_cents, currency=campaign.currency, frequency=choice.frequency,
                 public_name=choice.public_name or None, message=choice.message or None, status=status,
@@ -109,8 +107,37 @@ def pledge(engine: Engine, campaign: Campaign, user_id: int, choice: Choice,
             counters = connection.execute(select(CAMPAIGN.c.supporters, CAMPAIGN.c.amount_cents)
                                           .where(CAMPAIGN.c.id == campaign_id)).one()
         else:
-            counters = _count(connection, campaign_id, user_id, choice.amount_cents, +1)
+            counters = move_counters(connection, campaign_id, user_id, pledges=+1, cents=choice.amount_cents)
     return _outcome(inserted, counters, created=True, pay_at=committed.pay_at)
+
+
+def changed_key(choice: Choice) -> str:
+    """The key of the pledge a form makes when its reader changed the amount or frequency
+    after its first pledge went unpaid: derived from the form's key and the new choices, so
+    that a double click of the changed form is still one pledge (and one Checkout Session)."""
+    digest = hashlib.sha256(f"{choice.key}|{choice.amount_cents}|{choice.frequency}".encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")[:32]
+
+
+def _instead_of_unpaid(engine: Engine, provider: providers.Provider, user_id: int, campaign_id: int, choice: Choice,
+                       now: dt.datetime) -> Choice:
+    """The form's choices, under a key of their own if they differ from the unpaid pledge
+    its key already made. A reader who pressed Cancel on the processor's page comes back to
+    the same form and may change the amount: the old pledge is abandoned (its payment page
+    expired at the processor, so it can no longer be paid: ProviderRefused if it was paid
+    meanwhile) and the new choices become a new pledge. The same choices again are the
+    same pledge (the processor's idempotency answers with the same page)."""
+    with engine.connect() as connection:
+        row = connection.execute(select(PLEDGE).where(PLEDGE.c.idempotency_key == choice.key)).one_or_none()
+    if (row is None or row.status not in (PENDING, EXPIRED) or (row.user_id, row.campaign_id) != (user_id, campaign_id)
+            or _same_pledge(row, user_id, campaign_id, choice)):
+        return choice
+    if row.status == PENDING:
+        provider.abandon(row)
+        with write_transaction(engine) as connection:
+            connection.execute(update(PLEDGE).where(PLEDGE.c.id == row.id, PLEDGE.c.status == PENDING)
+                               .values(status=EXPIRED, cancelled_at=now))
+    return replace(choice, key=changed_key(choice))
 
 
 def _repeat(connection: Connection, user_id: int, campaign_id: int, choice: Choice,
@@ -133,12 +160,21 @@ def _outcome(row, counters, created: bool, pay_at: str | None = None) -> Outcome
                    status=row.status, pay_at=pay_at)
 
 
-def _count(connection: Connection, campaign_id: int, user_id: int, cents: int, step: int):
-    """Move the counters by one pledge: the account's active pledges, and the campaign's
-    supporters (when that goes 0 -> 1 or 1 -> 0) and amount; the campaign's counters after."""
+def move_counters(connection: Connection, campaign_id: int, user_id: int, *, pledges: int, cents: int):
+    """Move the counters: the account's active pledges by `pledges` (+1, 0 or -1) and with
+    them the campaign's supporters (when that goes 0 -> 1 or 1 -> 0), and the campaign's
+    amount by `cents`; the campaign's counters after. Called only in the transaction that
+    changes the pledge rows these counters summarise."""
+    if pledges == 0:
+        return connection.execute(
+            update(CAMPAIGN).where(CAMPAIGN.c.id == campaign_id)
+            .values(amount_cents=CAMPAIGN.c.amount_cents + cents)
+            .returning(CAMPAIGN.c.supporters, CAMPAIGN.c.amount_cents)
+        ).one()
+    step = 1 if pledges > 0 else -1
     if step > 0:
         active = connection.execute(
-            _insert(connection, SUPPORTER).values(campaign_id=campaign_id, user_id=user_id, active_pledges=1)
+            dialect_insert(connection, SUPPORTER).values(campaign_id=campaign_id, user_id=user_id, active_pledges=1)
             .on_conflict_do_update(index_elements=["campaign_id", "user_id"],
                                    set_={"active_pledges": SUPPORTER.c.active_pledges + 1})
             .returning(SUPPORTER.c.active_pledges)
@@ -153,7 +189,7 @@ def _count(connection: Connection, campaign_id: int, user_id: int, cents: int, s
     return connection.execute(
         update(CAMPAIGN).where(CAMPAIGN.c.id == campaign_id).values(
             supporters=CAMPAIGN.c.supporters + (step if new_supporter else 0),
-            amount_cents=CAMPAIGN.c.amount_cents + step * cents)
+            amount_cents=CAMPAIGN.c.amount_cents + cents)
         .returning(CAMPAIGN.c.supporters, CAMPAIGN.c.amount_cents)
     ).one()
 
@@ -175,21 +211,29 @@ def cancel(engine: Engine, pledge_id: int, user_id: int, now: dt.datetime | None
 
 
 def take_out(engine_or_connection, pledge_id: int, status: str, now: dt.datetime, user_id: int | None = None):
-    """End pledge `pledge_id` with `status`: an active one leaves every count (all it
-    added), a pending or expired one was never counted. The ended row, or None when it
-    had ended already. Takes a connection inside a transaction, or an engine to open one."""
+    """End pledge `pledge_id` with `status`: an active one no longer counts as a supporter;
+    a recorded one leaves the amount too (it collected nothing), while money a processor
+    received stays counted (a refund or dispute takes it out, payments.py); a pending or
+    expired one was never counted. The ended row, or None when it had ended already.
+    Takes a connection inside a transaction, or an engine to open one."""
     if isinstance(engine_or_connection, Engine):
         with write_transaction(engine_or_connection) as connection:
             return take_out(connection, pledge_id, status, now, user_id)
     connection = engine_or_connection
     mine = [PLEDGE.c.id == pledge_id] + ([PLEDGE.c.user_id == user_id] if user_id is not None else [])
     # Guarded by the status it leaves: of two takers, one finds the row and moves the counters.
+    found = connection.execute(select(PLEDGE.c.provider, PLEDGE.c.counted_cents).where(*mine)).one_or_none()
+    if found is None:
+        return None
+    # Read before the guarded update: counted_cents changes only under the same lock.
+    given_back = found.counted_cents if found.provider == RECORD else 0
     row = connection.execute(
-        update(PLEDGE).where(*mine, PLEDGE.c.status == ACTIVE).values(status=status, cancelled_at=now)
+        update(PLEDGE).where(*mine, PLEDGE.c.status == ACTIVE)
+        .values(status=status, cancelled_at=now, counted_cents=PLEDGE.c.counted_cents - given_back)
         .returning(PLEDGE.c.id, PLEDGE.c.campaign_id, PLEDGE.c.user_id, PLEDGE.c.counted_cents)
     ).one_or_none()
     if row is not None:
-        _count(connection, row.campaign_id, row.user_id, row.counted_cents, -1)
+        move_counters(connection, row.campaign_id, row.user_id, pledges=-1, cents=-given_back)
         return row
     if status == EXPIRED:
         return None
@@ -249,7 +293,8 @@ def check(session: Session) -> list[Drift]:
     for campaign in session.scalars(select(Campaign).order_by(Campaign.id)):
         mine = Pledge.campaign_id == campaign.id
         supporters = session.scalar(select(func.count(func.distinct(Pledge.user_id))).where(mine, active)) or 0
-        amount = session.scalar(select(func.coalesce(func.sum(Pledge.counted_cents), 0)).where(mine, active)) or 0
+        # Money counts whatever the status (a processor's ended pledge keeps what it paid).
+        amount = session.scalar(select(func.coalesce(func.sum(Pledge.counted_cents), 0)).where(mine)) or 0
         for counter, stored, real in (("supporters", campaign.supporters, supporters),
                                       ("amount_cents", campaign.amount_cents, amount)):
             if stored != real:
@@ -259,4 +304,13 @@ def check(session: Session) -> list[Drift]:
             if row.active_pledges != per_user.get(row.user_id, 0):
                 drifts.append(Drift(campaign.slug, f"active pledges of account {row.user_id}",
                                     row.active_pledges, per_user.get(row.user_id, 0)))
+        kept = (func.coalesce(PledgePayment.counted_cents, 0) - PledgePayment.taken_cents)
+        payments = select(PledgePayment.pledge_id, func.sum(kept).label("kept")).group_by(PledgePayment.pledge_id) \
+            .subquery()
+        for pledge_id, stored, real in session.execute(
+                select(Pledge.id, Pledge.counted_cents, func.coalesce(payments.c.kept, 0))
+                .outerjoin(payments, payments.c.pledge_id == Pledge.id)
+                .where(mine, Pledge.provider != RECORD, Pledge.status.not_in((PENDING, EXPIRED)))):
+            if stored != real:
+                drifts.append(Drift(campaign.slug, f"pledge {pledge_id}'s money (its payments)", stored, real))
     return drifts

@@ -62,6 +62,10 @@ class Provider(Protocol):
     def cancel(self, pledge) -> None:
         """Stop collecting (a monthly pledge's next months); done already is fine."""
 
+    def abandon(self, pledge) -> None:
+        """Close an unpaid pledge's payment page, so it can no longer be paid; closed
+        already is fine. ProviderRefused if it was paid meanwhile."""
+
 
 class RecordOnly:
     name = RECORD
@@ -72,6 +76,9 @@ class RecordOnly:
 
     def cancel(self, pledge) -> None:
         return None
+
+    def abandon(self, pledge) -> None:
+        return None  # a recorded pledge is never waiting for a payment
 
 
 def calling_stripe(call, *args, **kwargs):
@@ -146,16 +153,40 @@ class StripeCheckout:
         return Committed(session.id, pay_at=session.url)
 
     def cancel(self, pledge) -> None:
-        if not pledge.subscription_ref:
-            return
+        if pledge.subscription_ref:
+            self.cancel_subscription(pledge.subscription_ref)
+
+    def abandon(self, pledge) -> None:
         try:
-            calling_stripe(self.client.v1.subscriptions.cancel, pledge.subscription_ref)
+            calling_stripe(self.client.v1.checkout.sessions.expire, pledge.provider_ref)
+        except stripe.InvalidRequestError as refused:
+            # Only an open session can be expired: one expired already is what we want; one
+            # completed was paid meanwhile (another tab), and must not be replaced.
+            status = self._session_status(pledge.provider_ref)
+            if status == "expired" or (_missing(refused) and status is None):
+                return
+            if status == "complete":
+                raise ProviderRefused(f"{pledge.provider_ref} was paid meanwhile") from refused
+            raise ProviderUnavailable(f"Stripe refused to expire {pledge.provider_ref}: {refused}") from refused
+
+    def _session_status(self, session_id: str) -> str | None:
+        try:
+            return calling_stripe(self.client.v1.checkout.sessions.retrieve, session_id).status
+        except stripe.InvalidRequestError as refused:
+            if _missing(refused):
+                return None
+            raise ProviderUnavailable(f"Stripe refused to show {session_id}: {refused}") from refused
+
+    def cancel_subscription(self, subscription_id: str) -> None:
+        """Stop the subscription; done already is fine."""
+        try:
+            calling_stripe(self.client.v1.subscriptions.cancel, subscription_id)
         except stripe.InvalidRequestError as refused:
             # Done only if Stripe has no such subscription, or has it cancelled already; any
             # other refusal leaves it collecting, so the pledge must stay as it is (503, try again).
-            if _missing(refused) or self._subscription_status(pledge.subscription_ref) == "canceled":
+            if _missing(refused) or self._subscription_status(subscription_id) == "canceled":
                 return
-            raise ProviderUnavailable(f"Stripe refused to cancel {pledge.subscription_ref}: {refused}") from refused
+            raise ProviderUnavailable(f"Stripe refused to cancel {subscription_id}: {refused}") from refused
 
     def _subscription_status(self, subscription_id: str) -> str | None:
         try:
@@ -164,31 +195,32 @@ class StripeCheckout:
             raise ProviderUnavailable(f"Stripe refused to show {subscription_id}: {refused}") from refused
 
     # What the webhook needs when an event does not name its pledge.
-    def pledge_key_of_payment(self, payment_intent: str) -> str | None:
-        """The pledge a payment belongs to: a one-time payment carries its key; a monthly
-        invoice's payment leads to its invoice, whose subscription carries it. None when
-        Stripe has no such object: no pledge of ours (asking again would not change that).
-        Any other refusal is ProviderUnavailable: answered 503, so the event is not lost."""
+    def pledge_of_payment(self, payment_intent: str) -> tuple[str | None, str | None]:
+        """The key of the pledge a payment belongs to and, for a month of a subscription,
+        its invoice: a one-time payment carries the key; a monthly invoice's payment leads
+        to its invoice, whose subscription carries it. (None, None) when Stripe has no such
+        object: no pledge of ours (asking again would not change that). Any other refusal
+        is ProviderUnavailable: answered 503, so the event is not lost."""
         try:
-            return self._pledge_key_of_payment(payment_intent)
+            return self._pledge_of_payment(payment_intent)
         except stripe.InvalidRequestError as refused:
             if _missing(refused):
                 log.warning("Stripe has no %s or its invoice: %s", payment_intent, refused)
-                return None
+                return None, None
             raise ProviderUnavailable(f"Stripe refused to look up {payment_intent}: {refused}") from refused
 
-    def _pledge_key_of_payment(self, payment_intent: str) -> str | None:
+    def _pledge_of_payment(self, payment_intent: str) -> tuple[str | None, str | None]:
         intent = calling_stripe(self.client.v1.payment_intents.retrieve, payment_intent).to_dict()
         if key := (intent.get("metadata") or {}).get("pledge"):
-            return key
+            return key, None
         payments = calling_stripe(self.client.v1.invoice_payments.list,
                                   params={"payment": {"type": "payment_intent", "payment_intent": payment_intent}})
         for payment in payments.data:
             invoice = calling_stripe(self.client.v1.invoices.retrieve, payment.invoice).to_dict()
             details = (invoice.get("parent") or {}).get("subscription_details") or {}
             if key := (details.get("metadata") or {}).get("pledge"):
-                return key
-        return None
+                return key, invoice["id"]
+        return None, None
 
 
 def checkout_origin(api_base: str) -> str:

@@ -154,7 +154,9 @@ def pledge():
         return response
     if thanks.pay_at:
         # Off to the processor's page. The choices stay in the session, so its Cancel
-        # (back to /support) shows the same form with the same key.
+        # (back to /support) shows the same form with the pledge's key (a new one when the
+        # reader had changed the choices after an earlier Cancel).
+        choice.key = thanks.reference
         w.keep_draft(choice)
         if wants_fragment():
             response = make_response("", 200)
@@ -402,7 +404,7 @@ def stripe_webhook():
     try:
         # Without a secret key the webhook still works; only the look-ups a refund may need do not.
         stripe_checkout = providers.get(providers.STRIPE) if current_app.config["STRIPE_SECRET_KEY"] else None
-        applied = payments.apply(db.engine, event, stripe_checkout)
+        applied = payments.receive(db.engine, event, stripe_checkout)
     except (OperationalError, providers.ProviderUnavailable) as busy:
         if isinstance(busy, OperationalError):
             unavailable.settle(busy)
