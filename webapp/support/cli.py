@@ -180,28 +180,34 @@ def expire(hours: int | None) -> None:
 @click.option("--since", required=True, help="ISO date (UTC): compare what the processor has from then on.")
 @click.option("--fix", is_flag=True, help="Apply what the processor says (as its webhooks would have).")
 def reconcile_command(since: str, fix: bool) -> None:
-    """Compare Stripe's sessions, subscriptions and refunds with the pledges (exit 1 on drift)."""
+    """Compare Stripe's sessions, invoices, refunds, disputes and subscriptions with the
+    pledges. Exit 0: they agree; 1: drift (left after --fix); 2: Stripe could not be asked."""
     if not current_app.config["STRIPE_SECRET_KEY"]:
         raise click.ClickException("STRIPE_SECRET_KEY is not set: there is no Stripe account to compare with")
     when = _when(since)
     if when is None:
         raise click.BadParameter("give a date such as 2027-01-01", param_hint="--since")
     stripe_checkout = providers.get(providers.STRIPE)
+
+    def show(drifts: list[reconcile.Drift]) -> None:
+        for drift in drifts:
+            click.echo(f"{drift.pledge or '-'}: {drift.what}" + (f" -> {drift.fix_note}" if fix and drift.fixable
+                                                                 else ""))
     try:
         drifts = reconcile.compare(db.engine, stripe_checkout, when)
-        for drift in drifts:
-            click.echo(f"{drift.pledge or '-'}: {drift.what}" + (f" -> {drift.fix_note}" if fix and drift.fix else ""))
+        show(drifts)
         # A fix can uncover the next step (paid, then its subscription ended): a few passes.
         for _ in range(3 if fix else 0):
-            if not any(drift.fix for drift in drifts):
+            if not any(drift.fixable for drift in drifts):
                 break
-            applied = reconcile.fix(db.engine, drifts)
+            applied = reconcile.fix(db.engine, stripe_checkout, drifts)
             click.echo(f"{applied} fix{'es' if applied != 1 else ''} applied")
             drifts = reconcile.compare(db.engine, stripe_checkout, when)
-            for drift in drifts:
-                click.echo(f"{drift.pledge or '-'}: {drift.what}" + (f" -> {drift.fix_note}" if drift.fix else ""))
+            show(drifts)
     except (providers.ProviderUnavailable, stripe.StripeError) as failed:
-        raise click.ClickException(f"could not compare with Stripe: {failed}") from None
+        # Not "drift": nothing is known. Exit 2, so a cron job can tell the two apart.
+        click.echo(f"Error: could not compare with Stripe: {failed}", err=True)
+        raise SystemExit(2) from None
     if drifts:
         raise SystemExit(1)
     click.echo(f"the pledges agree with Stripe since {when:%Y-%m-%d %H:%M} UTC")
