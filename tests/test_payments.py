@@ -300,6 +300,7 @@ def test_a_monthly_pledge_counts_each_month_once_and_ends_when_cancelled_keeping
     assert stripe_client(base).v1.subscriptions.retrieve(pledge.subscription_ref).status == "canceled"
     # No longer a supporter; the two months it paid were received, and stay counted.
     assert counters(app) == (0, 5000) and the_pledge(app).status == "cancelled"
+    assert "the $50 it paid still counts toward the goal." in text_of(client.get("/support/mine"))
     [deleted] = events(base, "customer.subscription.deleted")
     assert deliver(base, deleted) == 200
     assert counters(app) == (0, 5000) and consistent(app)
@@ -375,6 +376,7 @@ def test_a_partial_refund_leaves_the_pledge_active_counting_what_was_kept(app, c
     control("post", base, "/refund", payment=session_id, amount=300)
     deliver_all(base)
     assert the_pledge(app).status == "active" and counters(app) == (1, 700) and consistent(app)
+    assert "Paid; $3 of it was refunded, so $7 counts." in text_of(client.get("/support/mine"))
 
 
 def test_a_dispute_takes_the_pledge_back_out(app, client, reader, base):
