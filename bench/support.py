@@ -18,7 +18,10 @@ Then CLIENTS logged-in readers pledge as fast as they can through the htmx form 
 POST a new idempotency key), against /healthz fetched by the same Python clients as
 their baseline; `flask support check` runs at the end. Last, the three GET rows again
 in-process (Flask's test client), which shows Plumb's own work per request without the
-HTTP server and the load generator sharing the CPUs."""
+HTTP server and the load generator sharing the CPUs. Then Stripe's webhook endpoint:
+signed `checkout.session.completed` events a second, new and replayed, against /healthz
+from the same threads (bench/webhooks.py, which also runs on its own; --webhook-events 0
+leaves it out)."""
 from __future__ import annotations
 
 import argparse
@@ -49,6 +52,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
 
+from bench import webhooks  # noqa: E402
 from webapp import create_app  # noqa: E402
 from webapp.accounts import service  # noqa: E402
 from webapp.clock import utcnow  # noqa: E402
@@ -360,6 +364,7 @@ def main() -> None:
     parser.add_argument("--inproc-rounds", type=int, default=2000)
     parser.add_argument("--python-client", action="store_true", help="use the Python client even if wrk is installed")
     parser.add_argument("--postgres", metavar="URL", help="also run on this scratch PostgreSQL database (tables dropped)")
+    parser.add_argument("--webhook-events", type=int, default=600, help="signed Stripe events to send (0: none)")
     args = parser.parse_args()
     print(f"# {platform.node()} · {os.cpu_count()} CPUs · {cpu_model()} · Python {platform.python_version()} · "
           f"{time.strftime('%Y-%m-%d')}")
@@ -371,6 +376,13 @@ def main() -> None:
             folder = Path(tmp, "postgres")
             folder.mkdir()
             bench("PostgreSQL", args.postgres, args, folder)
+    for label, url in (("SQLite (WAL)", None), ("PostgreSQL", args.postgres)):
+        if args.webhook_events and (url or label.startswith("SQLite")):
+            measured = webhooks.measure(url, args.webhook_events)
+            print(f"\n## Stripe webhooks, {label}: {args.webhook_events} events from 20 threads, 3 gunicorn workers\n")
+            print(webhooks.table(measured))
+            if measured["drift"]:
+                raise SystemExit(1)
 
 
 if __name__ == "__main__":

@@ -67,30 +67,24 @@ def per_second(label: str, send, items: list, threads: int) -> float:
     return len(items) / took
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=600)
-    parser.add_argument("--threads", type=int, default=20)
-    parser.add_argument("--workers", type=int, default=3)
-    parser.add_argument("--postgres", help="a scratch database URL (emptied), instead of SQLite")
-    args = parser.parse_args()
-
+def measure(database_url: str | None, events_count: int = 600, threads: int = 20, workers: int = 3) -> dict:
+    """Rates a second for /healthz, new events and replays, the counters and `support check`."""
     folder = Path(tempfile.mkdtemp(prefix="plumb-webhooks-"))
-    overrides = {"SQLALCHEMY_DATABASE_URI": args.postgres} if args.postgres else {}
+    overrides = {"SQLALCHEMY_DATABASE_URI": database_url} if database_url else {}
     app = make_app(folder, **STRIPE, **overrides)
     campaign_id = make_campaign(app)
     readers = [make_user(app, f"reader{n}@example.org", f"Reader {n}") for n in range(20)]
     keys = []
     with app.app_context():
         campaign = db.session.get(Campaign, campaign_id)
-        for number in range(args.events):
+        for number in range(events_count):
             choice = Choice(amount_cents=1000, frequency="once", key=pledges.new_key())
             pledges.pledge(db.engine, campaign, readers[number % len(readers)], choice, MadeUpCheckout())
             keys.append(choice.key)
     events = [completed(number, key) for number, key in enumerate(keys)]
     database = app.config["SQLALCHEMY_DATABASE_URI"].split(":")[0]
 
-    with gunicorn(folder, app.config["SQLALCHEMY_DATABASE_URI"], workers=args.workers, **STRIPE,
+    with gunicorn(folder, app.config["SQLALCHEMY_DATABASE_URI"], workers=workers, **STRIPE,
                   SITE_URL="https://plumb.example", LOG_LEVEL="WARNING") as server:
         def health(_):
             return requests.get(server.url + "/healthz", timeout=60).status_code
@@ -101,24 +95,40 @@ def main() -> None:
             return requests.post(server.url + "/support/webhooks/stripe", data=body, timeout=60,
                                  headers={"Stripe-Signature": signed}).status_code
 
-        baseline = per_second("/healthz", health, events, args.threads)
-        new = per_second("new events", deliver, events, args.threads)
-        replays = per_second("replays", deliver, events, args.threads)
+        rates = {"/healthz (baseline)": per_second("/healthz", health, events, threads),
+                 "new events": per_second("new events", deliver, events, threads),
+                 "replays": per_second("replays", deliver, events, threads)}
 
     with app.app_context():
         campaign = db.session.get(Campaign, campaign_id)
         counted = (campaign.supporters, campaign.amount_cents)
         drift = pledges.check(db.session)
     drop(app)
+    return {"database": database, "rates": rates, "counted": counted, "drift": drift}
 
-    print(f"# {platform.node()} · {platform.machine()} · {database} · {args.workers} gunicorn workers · "
+
+def table(measured: dict) -> str:
+    baseline = measured["rates"]["/healthz (baseline)"]
+    rows = ["| requests | per second | against /healthz |", "|---|---:|---:|"]
+    rows += [f"| {label} | {rate:,.0f} | {rate / baseline:.2f}× |" for label, rate in measured["rates"].items()]
+    supporters, cents = measured["counted"]
+    rows.append(f"\ncounters afterwards: {supporters} supporters, {cents / 100:,.2f} dollars; support check: "
+                f"{measured['drift'] or 'clean'}")
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=600)
+    parser.add_argument("--threads", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--postgres", help="a scratch database URL (emptied), instead of SQLite")
+    args = parser.parse_args()
+    measured = measure(args.postgres, args.events, args.threads, args.workers)
+    print(f"# {platform.node()} · {platform.machine()} · {measured['database']} · {args.workers} gunicorn workers · "
           f"{args.threads} threads · {args.events} events · {time.strftime('%Y-%m-%d %H:%M')}\n")
-    print("| requests | per second | against /healthz |\n|---|---:|---:|")
-    for label, rate in (("/healthz (baseline)", baseline), ("new events", new), ("replays", replays)):
-        print(f"| {label} | {rate:,.0f} | {rate / baseline:.2f}× |")
-    print(f"\ncounters afterwards: {counted[0]} supporters, {counted[1] / 100:,.2f} dollars; support check: "
-          f"{drift or 'clean'}")
-    if drift:
+    print(table(measured))
+    if measured["drift"]:
         raise SystemExit(1)
 
 

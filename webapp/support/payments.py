@@ -193,34 +193,33 @@ def _to_stop(pledge, kind: str) -> str | None:
 
 # --- each payment of a pledge ----------------------------------------------------------------
 
-def _payment(change: Change, invoice: str | None = None, payment: str | None = None):
-    """The pledge's payment named by its invoice or payment intent, made if it is new (both
-    refs are filled in as they become known)."""
+def _payment(change: Change, invoice: str | None = None, payment: str | None = None, counted: int | None = None):
+    """The pledge's payment named by its invoice or payment intent, made if it is new; both
+    refs are filled in as they become known. `counted`: this is the payment's own event,
+    and it counts that much (only the first such event sets it). The row as it was, and
+    whether this call counted it."""
     connection = change.connection
     named = ([PAYMENT.c.invoice_ref == invoice] if invoice else []) + ([PAYMENT.c.payment_ref == payment] if payment else [])
     found = connection.execute(select(PAYMENT).where(PAYMENT.c.pledge_id == change.pledge.id, or_(*named))
                                .order_by(PAYMENT.c.id)).first() if named else None
     if found is None:
-        payment_id = connection.execute(
+        made = connection.execute(
             dialect_insert(connection, PAYMENT).values(pledge_id=change.pledge.id, invoice_ref=invoice,
-                                                       payment_ref=payment, created_at=change.now)
-            .returning(PAYMENT.c.id)).scalar_one()
-        return connection.execute(select(PAYMENT).where(PAYMENT.c.id == payment_id)).one()
+                                                       payment_ref=payment, counted_cents=counted,
+                                                       created_at=change.now)
+            .returning(*PAYMENT.c)).one()
+        return made, counted is not None
     learnt = {}
     if invoice and not found.invoice_ref:
         learnt["invoice_ref"] = invoice
     if payment and not found.payment_ref:
         learnt["payment_ref"] = payment
+    newly_counted = counted is not None and found.counted_cents is None
+    if newly_counted:
+        learnt["counted_cents"] = counted
     if learnt:
         connection.execute(update(PAYMENT).where(PAYMENT.c.id == found.id).values(**learnt))
-    return found
-
-
-def _paid(change: Change, payment_row, cents: int) -> bool:
-    """The payment's own event: it counts `cents`. False if it had been counted already."""
-    return change.connection.execute(
-        update(PAYMENT).where(PAYMENT.c.id == payment_row.id, PAYMENT.c.counted_cents.is_(None))
-        .values(counted_cents=cents)).rowcount == 1
+    return found, newly_counted
 
 
 def _settle(connection: Connection, before, now: dt.datetime):
@@ -259,11 +258,11 @@ def _settle(connection: Connection, before, now: dt.datetime):
         values["cancelled_at"] = now
     elif status == ACTIVE:
         values["cancelled_at"] = None
-    connection.execute(update(PLEDGE).where(PLEDGE.c.id == pledge.id).values(**values))
+    settled = connection.execute(update(PLEDGE).where(PLEDGE.c.id == pledge.id).values(**values)
+                                 .returning(*PLEDGE.c)).one()
     if step or cents:
         pledges.move_counters(connection, pledge.campaign_id, pledge.user_id, pledges=step, cents=cents)
-    note = f"counts {kept} cents" + (f", {status}" if status != pledge.status else "")
-    return connection.execute(select(PLEDGE).where(PLEDGE.c.id == pledge.id)).one(), note
+    return settled, f"counts {kept} cents" + (f", {status}" if status != pledge.status else "")
 
 
 # --- the handlers: each records what the event says ---------------------------------------
@@ -276,18 +275,19 @@ def _completed(change: Change) -> str:
         log.error("checkout session %s for pledge %s: %s %s paid, %s %s pledged", session.get("id"), row.id,
                   session.get("amount_total"), session.get("currency"), row.amount_cents, row.currency)
         return "ignored: the amount paid is not the amount pledged"
-    # An expired pledge paid at the last moment is still money received: it counts.
-    activated = change.connection.execute(
-        update(PLEDGE).where(PLEDGE.c.id == row.id, PLEDGE.c.status.in_(UNCOUNTED))
-        .values(status=ACTIVE, cancelled_at=None)).rowcount
-    refs = {"payment_ref": session.get("payment_intent"), "subscription_ref": session.get("subscription")}
-    change.connection.execute(update(PLEDGE).where(PLEDGE.c.id == row.id)
-                              .values(**{k: v for k, v in refs.items() if v}))
+    # An expired pledge paid at the last moment is still money received: it counts. (The
+    # row is locked: its status as read is its status now.)
+    activated = row.status in UNCOUNTED
+    values = {k: v for k, v in (("payment_ref", session.get("payment_intent")),
+                                ("subscription_ref", session.get("subscription"))) if v}
+    if activated:
+        values.update(status=ACTIVE, cancelled_at=None)
+    if values:
+        change.connection.execute(update(PLEDGE).where(PLEDGE.c.id == row.id).values(**values))
     # A session with neither (nothing to pay) is its own payment: named by the session, so
     # that a second announcement of it finds the same row.
     payment = session.get("payment_intent") or (None if session.get("invoice") else session.get("id"))
-    first = _payment(change, invoice=session.get("invoice"), payment=payment)
-    newly_paid = _paid(change, first, row.amount_cents)
+    _, newly_paid = _payment(change, invoice=session.get("invoice"), payment=payment, counted=row.amount_cents)
     if activated:
         return "activated"
     return f"paid; the pledge stays {row.status}" if newly_paid else f"no change: the pledge is {row.status}"
@@ -323,8 +323,7 @@ def _invoice_paid(change: Change) -> str:
         when = dt.datetime.fromtimestamp(paid_at, dt.UTC).replace(tzinfo=None) if paid_at else change.now
         if not campaigns.accepting(campaign, when):
             counts = 0
-    month = _payment(change, invoice=invoice.get("id"))
-    if not _paid(change, month, counts):
+    if not _payment(change, invoice=invoice.get("id"), counted=counts)[1]:
         return "no change: this invoice was counted already"
     if counts == 0:
         return "no change: paid outside the campaign's window"
@@ -341,7 +340,7 @@ def _subscription_deleted(change: Change) -> str:
 
 def _refunded(change: Change) -> str:
     charge = change.obj
-    row = _payment(change, invoice=change.invoice, payment=charge.get("payment_intent"))
+    row, _ = _payment(change, invoice=change.invoice, payment=charge.get("payment_intent"))
     refunded = int(charge.get("amount_refunded") or 0)
     # Stripe's running total for the charge: the largest seen is the latest.
     grown = change.connection.execute(
@@ -352,7 +351,7 @@ def _refunded(change: Change) -> str:
 
 def _dispute(change: Change) -> str:
     dispute = change.obj
-    row = _payment(change, invoice=change.invoice, payment=dispute.get("payment_intent"))
+    row, _ = _payment(change, invoice=change.invoice, payment=dispute.get("payment_intent"))
     amount = int(dispute.get("amount") or 0)
     if dispute.get("status") in RETURNED or dispute.get("status") == "lost":
         state = DISPUTE_WON if dispute.get("status") in RETURNED else DISPUTE_LOST
