@@ -51,6 +51,9 @@ class Question(db.Model):
     category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id"), index=True)
     summary: Mapped[str] = mapped_column(Text, default="")
     checked_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    # The day of the last revision that was a correction (the desk sets it): the page says
+    # "Corrected on …" beside "Checked on" for a while after.
+    corrected_on: Mapped[dt.date | None] = mapped_column(Date)
     # Set for questions that came from a content file; export writes only those.
     file_name: Mapped[str | None] = mapped_column(String(255))
     # Front-matter keys as the file had them, so export writes the same keys back.

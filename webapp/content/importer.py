@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from blinker import Namespace
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -25,6 +26,11 @@ from webapp.content.naming import slugify, text_key
 from webapp.content.parser import AnswerFile, ContentError, RelatedEntry, parse
 
 Progress = Callable[[str], None]
+# Sent inside the import's transaction, after the changed questions are written (links
+# included) and before the commit, with `changed`: (question, answer file) pairs. The
+# history of answers (webapp/revisions) records an "imported from FILE" revision for
+# each; content does not import it.
+written = Namespace().signal("answers-written")
 SKIPPED_NAMES = {"readme.md"}
 
 
@@ -225,6 +231,9 @@ def _write(session: Session, answers: Iterable[AnswerFile], report: ImportReport
         session.flush()
         for question, answer in changed:
             writer.write_links(question, answer)
+        if changed:
+            session.flush()
+            written.send(session, changed=changed)
         session.commit()
     except Exception:
         session.rollback()
