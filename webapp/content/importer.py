@@ -94,7 +94,7 @@ class _Batch:
         found = self.session.scalar(select(Question.slug).where(Question.text_key == key).limit(1))
         return f"slug:{found}" if found else f"text:{key}"
 
-    def _check_related(self, answer: AnswerFile, known: set[str]) -> None:
+    def _check_related(self, answer: AnswerFile, known) -> None:
         seen: set[str] = set()
         for entry in answer.related:
             if entry.slug and entry.slug not in known:
@@ -238,3 +238,42 @@ def _write(session: Session, answers: Iterable[AnswerFile], report: ImportReport
     except Exception:
         session.rollback()
         raise
+
+
+# --- one answer at a time (the editors' desk) ------------------------------------------------
+
+class _SlugsInDatabase:
+    """`slug in known` asked of the database one slug at a time, not by loading them all."""
+
+    def __init__(self, session: Session, extra: str):
+        self.session, self.extra = session, extra
+
+    def __contains__(self, slug: str) -> bool:
+        return slug == self.extra or self.session.scalar(
+            select(Question.id).where(Question.slug == slug).limit(1)) is not None
+
+
+def check_one(session: Session, answer: AnswerFile, question: Question | None) -> None:
+    """The rules an import checks across files, for one answer about to be written over
+    `question` (None: a new one): its slug is not another question's, and its related
+    entries name questions that exist, not itself and not twice. Raises ContentError."""
+    owner = session.scalar(select(Question.id).where(Question.slug == answer.slug).limit(1))
+    if owner is not None and (question is None or owner != question.id):
+        raise ContentError(answer.slug_line, f"slug '{answer.slug}' is already used by another question")
+    batch = _Batch(session, ImportReport())
+    batch.files[answer.slug] = answer
+    batch._check_related(answer, _SlugsInDatabase(session, answer.slug))
+
+
+def write_one(session: Session, answer: AnswerFile, question: Question | None) -> Question:
+    """Write one checked answer over `question` (or as a new one) in the caller's
+    transaction, exactly as an import writes it; not committed."""
+    writer = _Writer(session)
+    question = question or Question()
+    if question.id is None:
+        session.add(question)
+    writer.write_question(question, answer)
+    session.flush()
+    writer.write_links(question, answer)
+    session.flush()
+    return question
