@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from tests.answer_files import VALID, answer, write
 from tests.pages import HTMX, text_of
 from tests.readers import sign_in
+from webapp.accounts.models import User
 from webapp.answers.models import Question
 from webapp.content.importer import import_folder
 from webapp.extensions import db
@@ -81,13 +82,17 @@ def answered(app, content_dir):
     return "lightning-twice"
 
 
-@pytest.fixture
-def editor(app, client):
-    user_id = sign_in(app, client, email="ed@example.org", name="Edie Tor")
+def signed_in_editor(app, client, email: str = "ed@example.org", name: str = "Edie Tor") -> int:
+    user_id = sign_in(app, client, email=email, name=name)
     with app.app_context():
-        db.session.get(__import__("webapp.accounts.models", fromlist=["User"]).User, user_id).is_editor = True
+        db.session.get(User, user_id).is_editor = True
         db.session.commit()
     return user_id
+
+
+@pytest.fixture
+def editor(app, client):
+    return signed_in_editor(app, client)
 
 
 def edit_form(client, slug: str) -> dict[str, str]:
@@ -278,10 +283,7 @@ def test_a_form_without_its_revision_number_is_a_400(client, editor, answered):
 
 def test_two_editors_the_second_sees_the_first_ones_changes_merged_into_theirs(app, client, editor, answered):
     other = app.test_client()
-    other_id = sign_in(app, other, email="other@example.org", name="Other Editor")
-    with app.app_context():
-        db.session.get(__import__("webapp.accounts.models", fromlist=["User"]).User, other_id).is_editor = True
-        db.session.commit()
+    signed_in_editor(app, other, email="other@example.org", name="Other Editor")
     mine, theirs = edit_form(client, "lightning-twice"), edit_form(other, "lightning-twice")
     theirs.update(body=theirs["body"].replace("Seek shelter indoors [1].", "Seek shelter in a building [1]."),
                   note="Safer wording", action="save")
@@ -304,10 +306,7 @@ def test_two_editors_the_second_sees_the_first_ones_changes_merged_into_theirs(a
 
 def test_two_editors_changing_the_same_line_keep_the_second_ones_text_and_are_told(app, client, editor, answered):
     other = app.test_client()
-    other_id = sign_in(app, other, email="other@example.org", name="Other Editor")
-    with app.app_context():
-        db.session.get(__import__("webapp.accounts.models", fromlist=["User"]).User, other_id).is_editor = True
-        db.session.commit()
+    signed_in_editor(app, other, email="other@example.org", name="Other Editor")
     mine, theirs = edit_form(client, "lightning-twice"), edit_form(other, "lightning-twice")
     theirs.update(body=theirs["body"].replace("Seek shelter indoors", "Go inside"), note="Theirs", action="save")
     assert other.post("/desk/q/lightning-twice/edit", data=theirs).status_code == 303
@@ -363,3 +362,14 @@ def test_export_writes_the_text_the_desk_saved(app, client, editor, answered, tm
     written = (tmp_path / "out" / "lightning.md").read_text()
     assert "Go indoors [1]." in written and written == revisions_of(app, "lightning-twice")[-1].text
     assert VALID.splitlines()[0] == written.splitlines()[0]
+
+
+def test_the_requests_list_offers_editors_to_answer_each_question(app, client, answered):
+    target = "is-it-safe-to-shower-during-a-thunderstorm"
+    client.post(f"/q/{target}/request", data={"csrf_token": form_of(client.get(f"/q/{target}").get_data(as_text=True),
+                                                                   f"/q/{target}/request").get("csrf_token", "")})
+    assert "Answer this question" not in text_of(client.get("/requests"))
+    editor_client = app.test_client()
+    signed_in_editor(app, editor_client, email="ed2@example.org", name="Ed Two")
+    listed = text_of(editor_client.get("/requests"))
+    assert f'href="/desk/new?question={target}"' in listed

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -25,8 +26,11 @@ from webapp.content import importer
 from webapp.content.parser import ContentError, parse
 from webapp.desk import drafts
 from webapp.desk.drafts import Draft, Problem
+from webapp.graph import suggestions
 from webapp.revisions import service as revisions
 from webapp.revisions.models import KINDS, NOTE_MAX, RECHECK, Revision
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -92,7 +96,21 @@ def save(session: Session, draft: Draft, *, question: Question | None, base: int
         if question_id is None:
             return Problem("slug", f"slug '{draft.file_slug}' was taken by another question a moment ago")
         return _conflict(session, session.get(Question, question_id), base, draft)
+    _suggest_again(session, written)
     return Saved(written, revision)
+
+
+def _suggest_again(session: Session, question: Question) -> None:
+    """Saving wrote the curated related links again and dropped the suggested ones: fill
+    "Want to dive deeper?" up again for this answer, as an import does for its files.
+    The save stands if this fails; `flask graph suggest` redoes it."""
+    if not question.answered:
+        return
+    try:
+        suggestions.refresh(session, ids=[question.id])
+    except Exception:  # noqa: BLE001 - the answer is saved; its suggestions can wait
+        session.rollback()
+        log.warning("suggestions for question %s not refreshed after a desk save", question.id, exc_info=True)
 
 
 def recheck(session: Session, question: Question, *, base: int, note: str, editor_id: int,
