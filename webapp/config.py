@@ -143,6 +143,7 @@ def from_environment() -> dict:
         "REQUESTS_PAGE_SIZE": int(os.environ.get("REQUESTS_PAGE_SIZE", "20")),
         "WALL_PAGE_SIZE": int(os.environ.get("WALL_PAGE_SIZE", "20")),
         "ANSWER_REQUEST_LIMIT": os.environ.get("ANSWER_REQUEST_LIMIT", "10 per minute;100 per day"),
+        "REPORT_LIMIT": os.environ.get("REPORT_LIMIT", "5 per hour;20 per day"),  # reports kept, per address and per account
         # Counting readers (webapp/counting.py): one address's counts of one action (a view
         # of one answer, one gap), past the once-per-reader-per-day memory.
         "COUNT_PER_ADDRESS": os.environ.get("COUNT_PER_ADDRESS", "20 per day"),
@@ -151,6 +152,8 @@ def from_environment() -> dict:
         "GAP_LIMIT": os.environ.get("GAP_LIMIT", "10 per hour"),
         "GAP_MIN_READERS": int(os.environ.get("GAP_MIN_READERS", "3")),
         "OUTDATED_AFTER_MONTHS": 12,
+        # An answer corrected within this many days says "Corrected on …" beside "Checked on".
+        "CORRECTED_RECENTLY_DAYS": int(os.environ.get("CORRECTED_RECENTLY_DAYS", "30")),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         # Static files (webapp/site/static_files.py): the build `make static` writes, and
         # whether an out-of-date build is made again and picked up without a restart

@@ -29,6 +29,12 @@ def _editor() -> bool:
     return bool(current_user.is_authenticated and current_user.is_editor)
 
 
+def corrected_recently(question: Question, today: dt.date, days: int) -> bool:
+    """Corrected within the last `days` days: on the day of the correction and `days` after
+    it. (Corrections are dated in UTC; a later date than today's is a server behind UTC.)"""
+    return question.corrected_on is not None and question.corrected_on >= today - dt.timedelta(days=days)
+
+
 def _render(template: str, blocks: tuple[str, ...], **context) -> dict[str, str]:
     return {block: render_block(template, block, **context) for block in blocks}
 
@@ -39,8 +45,12 @@ def for_page(session: Session, version: str | None, question: Question) -> dict:
     config = current_app.config
     site_name = config["SITE_NAME"]
     home_url = absolute_url("answers.home")
-    outdated = question.answered and service.is_outdated(question, dt.date.today(), config["OUTDATED_AFTER_MONTHS"])
-    key = f"{question.id}:{'answered' if question.answered else 'unanswered'}:{_editor():d}:{outdated:d}:{home_url}"
+    today = dt.date.today()
+    outdated = question.answered and service.is_outdated(question, today, config["OUTDATED_AFTER_MONTHS"])
+    # Like `outdated`, "Corrected on" comes and goes with the date, not only with content.
+    corrected = question.answered and corrected_recently(question, today, config["CORRECTED_RECENTLY_DAYS"])
+    key = (f"{question.id}:{'answered' if question.answered else 'unanswered'}:{_editor():d}:{outdated:d}:"
+           f"{corrected:d}:{home_url}")
 
     def render() -> dict[str, str]:
         full = service.question_by_id(session, question.id)  # sections, sources, links, category
@@ -54,7 +64,7 @@ def for_page(session: Session, version: str | None, question: Question) -> dict:
                         **_render("answers/_unanswered.html", UNANSWERED_BLOCKS, **context, **parts.content_for(full)))
         sources = service.source_refs(full)
         return dict(description=context["description"], **_render(
-            "answers/_answer.html", ANSWERED_BLOCKS, **context, outdated=outdated,
+            "answers/_answer.html", ANSWERED_BLOCKS, **context, outdated=outdated, corrected_recently=corrected,
             summary_html=to_html(full.summary, sources),
             section_html=[to_html(s.body, sources) for s in full.sections],
             jsonld=metadata.article_jsonld(full, url, site_name, home_url)))

@@ -8,11 +8,13 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from webapp.accounts.models import User
 from webapp.answers.models import Question
 from webapp.clock import utcnow
 from webapp.content.exporter import render_file
@@ -123,3 +125,49 @@ def imported(session: Session, changed: list) -> None:
     state before, if it had no revision yet, was not kept: the file is its history)."""
     for question, answer in changed:
         record(session, question, UPDATE, f"imported from {answer.name}", None)
+
+
+# --- revisions as readers see them ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Entry:
+    """A revision with who saved it and the revision before it, as history pages show it."""
+
+    revision: Revision
+    who: str | None  # "Imported", an editor's name, or None for an account deleted since
+    previous: int | None  # the number of the revision before it (the highest lower one)
+
+
+def _names(session: Session, shown: list[Revision]) -> dict[int, str]:
+    """The names of the editors who saved `shown`, in one query; deleted accounts have none."""
+    editors = {r.editor_id for r in shown if r.editor_id is not None}
+    if not editors:
+        return {}
+    return dict(session.execute(select(User.id, User.display_name)
+                                .where(User.id.in_(editors), User.deleted_at.is_(None))).all())
+
+
+def described(session: Session, shown: list[Revision]) -> list[Entry]:
+    """Each revision with its editor's name (one query for all) and the one before it."""
+    names = _names(session, shown)
+    entries = []
+    for revision in shown:
+        previous = session.scalar(select(func.max(Revision.number)).where(
+            Revision.question_id == revision.question_id, Revision.number < revision.number))
+        who = "Imported" if revision.editor_id is None else (names.get(revision.editor_id) or None)
+        entries.append(Entry(revision, who, previous))
+    return entries
+
+
+def history_entries(session: Session, question_id: int) -> list[Entry]:
+    """A question's revisions, newest first, each knowing the one before it."""
+    shown = history(session, question_id)
+    names = _names(session, shown)
+    return [Entry(revision, "Imported" if revision.editor_id is None else (names.get(revision.editor_id) or None),
+                  shown[index + 1].number if index + 1 < len(shown) else None)
+            for index, revision in enumerate(shown)]
+
+
+def correction_entries(session: Session, limit: int, offset: int = 0) -> list[Entry]:
+    """A page of the site's corrections, newest first."""
+    return described(session, corrections(session, limit, offset))
