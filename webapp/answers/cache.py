@@ -214,6 +214,20 @@ def _set(key: str, value, timeout: int | None = None) -> None:
         _worked()
 
 
+def remembered(key: str, seconds: int, compute: Callable):
+    """`compute()`, kept `seconds` under `key` whatever the content version (for lists
+    that follow reading figures, such as the desk's), through the same failure handling:
+    a cache that fails is left alone for a while and logged once."""
+    if seconds <= 0:
+        return compute()
+    full_key = f"kept:{current_app.extensions['answer_release']}:{key}"
+    found = _get(full_key)
+    if found is None:
+        found = compute()
+        _set(full_key, found, seconds)
+    return found
+
+
 def kept(session: Session, version: str | None, key: str, render: Callable[[], dict[str, str]],
          settled: Callable[[], bool] = lambda: True, seconds: int | None = None) -> dict[str, str]:
     """The rendered parts under `key` at this content version, or `render()` now, kept
