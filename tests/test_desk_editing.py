@@ -373,3 +373,9 @@ def test_the_requests_list_offers_editors_to_answer_each_question(app, client, a
     signed_in_editor(app, editor_client, email="ed2@example.org", name="Ed Two")
     listed = text_of(editor_client.get("/requests"))
     assert f'href="/desk/new?question={target}"' in listed
+
+
+def test_a_new_answer_can_start_from_a_search_that_found_nothing(client, editor, answered):
+    form = form_of(client.get("/desk/new?text=why is the sky blue").get_data(as_text=True))
+    assert form["question"] == "why is the sky blue" and form["checked_on"] == dt.date.today().isoformat()
+    assert "sources-0-url" in form  # one empty source row to fill

@@ -12,6 +12,10 @@ from tests.pages import HTMX, assert_no_server_error, csrf_token
 from tests.pledging import make_campaign
 from tests.readers import Auth, make_user
 
+# The editing form's fields (templates/desk/edit.html), one row of each list.
+DESK_FORM = ["question", "slug", "category", "checked_on", "status", "sources-0-title", "sources-0-url",
+             "sources-0-publisher", "sources-0-published", "related-0", "related-1-slug", "body", "kind", "note",
+             "base", "action", "keys", "target", "related_query"]
 # The fields each POST route's form sends, by endpoint. The routes themselves come from
 # the app's URL map: a new one fails test_every_post_route_is_fuzzed until it is listed.
 FIELDS = {
@@ -29,16 +33,26 @@ FIELDS = {
     "support.stripe_webhook": [],  # signed JSON, not a form: odd forms must be a 4xx (tests/test_payments.py)
     "graph.request_answer": [],
     "graph.clear_trail": [],
+    "reports.report": ["what", "source_url", "email"],
+    "reports.decide": ["state", "note", "revision", "back"],
+    "desk.edit": DESK_FORM,
+    "desk.new": DESK_FORM,
+    "desk.preview": DESK_FORM,
+    "desk.recheck": ["base", "note"],
 }
+# Routes for editors only: fuzzed again as an editor (a reader's answer is a 403).
+EDITORS = {"reports.decide", "desk.edit", "desk.new", "desk.preview", "desk.recheck"}
 # What fills the variable parts of those URLs: an unanswered question, a pledge nobody made.
-URL_PARTS = {"slug": "how-fast-can-an-ostrich-run", "reference": "1", "token": "not-a-token"}
+URL_PARTS = {"slug": "how-fast-can-an-ostrich-run", "reference": "1", "token": "not-a-token", "report_id": "1"}
 
 # Mostly short odd strings; sometimes values the fields expect, so deeper code runs too.
 ODD = st.one_of(
     st.text(max_size=40),
     st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x3000, blacklist_categories=["Cs"]), max_size=300),
     st.sampled_from(["1000", "custom", "once", "monthly", "0", "-1", "1e9", "99999999999999999999", "\x00",
-                     "reader@example.org", "x" * 2000, "a" * 20, "/\\evil.example"]),
+                     "reader@example.org", "x" * 2000, "a" * 20, "/\\evil.example",
+                     "save", "preview", "add-source", "down-source-0", "pick-related:x", "correction", "fixed",
+                     "2025-11-08", "https://example.org/x"]),
 )
 
 
@@ -64,8 +78,25 @@ def logged_in(demo):
     return client
 
 
+@pytest.fixture
+def editor(demo):
+    make_user(demo, "editor@example.org", "Edie Tor", editor=True)
+    client = demo.test_client()
+    Auth(demo, client).login(email="editor@example.org")
+    return client
+
+
 @pytest.mark.parametrize("endpoint", sorted(FIELDS))
 def test_no_form_input_gives_a_server_error(demo, logged_in, endpoint):
+    fuzz(demo, logged_in, endpoint)
+
+
+@pytest.mark.parametrize("endpoint", sorted(EDITORS))
+def test_no_form_input_gives_an_editor_a_server_error(demo, editor, endpoint):
+    fuzz(demo, editor, endpoint)
+
+
+def fuzz(demo, logged_in, endpoint) -> None:
     url = post_routes(demo)[endpoint]
     token = csrf_token(logged_in)
 

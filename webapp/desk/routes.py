@@ -124,7 +124,8 @@ def edit(slug: str):
 
 @bp.route("/new", methods=["GET", "POST"])
 def new():
-    """A new answer; `question=<slug>` answers that unanswered question (pre-filled)."""
+    """A new answer; `question=<slug>` answers that unanswered question (pre-filled), and
+    `text=` starts a new question with that text."""
     # The form has a field called `question` (its text): the target comes from the address
     # or the form's `target`, never from request.values.
     target_slug = request.args.get("question") or request.form.get("target", "")
@@ -135,7 +136,8 @@ def new():
         return redirect(url_for("desk.edit", slug=question.slug), code=303)
     if request.method == "POST":
         return _handle(drafts.from_form(request.form), question, target=target_slug)
-    draft = drafts.from_question(question) if question is not None else Draft(sources=[dict.fromkeys(drafts.SOURCE_FIELDS, "")])
+    # `text`: a search that found nothing, from the desk's home, as the new question's start.
+    draft = drafts.from_question(question) if question is not None else Draft(question=request.args.get("text", "")[:300])
     draft.status = ANSWERED
     draft.checked_on = draft.checked_on or utcnow().date().isoformat()
     if not draft.sources:
