@@ -5,6 +5,7 @@ and fails with the whole list of violations (rule, page, element), so one run te
 every owner what to fix."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,26 +17,70 @@ from tests.accessibility import axe_violations, report, settle
 from tests.apps import drop, import_demo, make_app
 from tests.pledging import make_campaign, post_pledge
 from tests.readers import PASSWORD, Auth, make_user
+from webapp.answers import service as answers
+from webapp.desk import drafts, editing
+from webapp.extensions import db
+from webapp.graph import requests
+from webapp.reports import service as reports
+from webapp.reports.models import FIXED
+from webapp.revisions import service as revisions
+from webapp.revisions.models import CORRECTION
 
 pytestmark = pytest.mark.browser
 
 EDITOR = "editor@example.org"
-ANSWER = "/q/why-is-the-sky-blue"
+ANSWER = "/q/why-is-the-sky-blue"  # corrected once (revision 2), so it says "Corrected on"
+UNANSWERED = "how-fast-can-an-ostrich-run"  # requested by a reader
+EDITED = "/desk/q/bats-are-blind/edit"  # each run saves it once more (the conflict)
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 HIGH = "100000 per minute"  # four logins a run, and reruns: never limited
+
+
+def correct(app, slug: str, old: str, new: str, note: str, editor_id: int) -> int:
+    """A correction saved as the desk saves one; the new revision's id."""
+    with app.app_context():
+        question = answers.question_by_slug(db.session, slug)
+        draft = drafts.from_question(question)
+        assert old in draft.body, old
+        draft.body = draft.body.replace(old, new)
+        saved = editing.save(db.session, draft, question=question, kind=CORRECTION, note=note, editor_id=editor_id,
+                             base=revisions.latest_number(db.session, question.id))
+        assert isinstance(saved, editing.Saved), saved
+        return saved.revision.id
+
+
+def reader_activity(app, editor_id: int, fixing_revision: int) -> None:
+    """A reader's request for an unanswered question (so /requests lists it), the editor's
+    own report fixed by `fixing_revision` (an outcome on /account), and a logged-out
+    reader's report with an email and a source waiting in the queue."""
+    with app.app_context():
+        requests.request_answer(db.session, answers.question_by_slug(db.session, UNANSWERED),
+                                requests.requester_key("a-reader"))
+        sky = answers.question_by_slug(db.session, ANSWER.rsplit("/", 1)[1]).id
+        mine = reports.receive(db.session, sky, reports.read("Blue light is scattered far more strongly than "
+                                                             "red, not just much more."), editor_id)
+        reports.decide(db.session, mine, FIXED, "Thank you: corrected.", fixing_revision, editor_id)
+        reports.receive(db.session, sky, reports.read("Source 2 has moved to a new address.",
+                                                      "https://example.org/new-address", "reader@example.org"), None)
+        db.session.commit()
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """The demo content with its suggested links, a running campaign (so the supporter
     widget shows its full ask), and an editor's account (the editors' pages too) with a
-    pledge (so "My support" lists one, with its cancel button)."""
+    pledge (so "My support" lists one, with its cancel button); a correction of the
+    answer (its history, a difference, /corrections), a requested question and readers'
+    reports (one fixed, one waiting)."""
     app = make_app(tmp_path_factory.mktemp("accessibility"), LOGIN_LIMIT_ADDRESS=HIGH,
-                   LOGIN_LIMIT_ACCOUNT_ADDRESS=HIGH)
+                   LOGIN_LIMIT_ACCOUNT_ADDRESS=HIGH, REPORT_LIMIT=HIGH)
     import_demo(app)
     make_campaign(app)
-    make_user(app, EDITOR, "Edi Tor", PASSWORD, editor=True)
+    editor_id = make_user(app, EDITOR, "Edi Tor", PASSWORD, editor=True)
+    fixed_by = correct(app, ANSWER.rsplit("/", 1)[1], "much more strongly", "far more strongly",
+                       "Blue light is scattered far more, not much more", editor_id)
+    reader_activity(app, editor_id, fixed_by)
     client = app.test_client()
     Auth(app, client).login(EDITOR)
     assert post_pledge(client).status_code == 200
@@ -61,11 +106,66 @@ def lists_the_pledge(page):
     expect(page.locator(".pledge-list li")).to_have_count(1)
 
 
+def shows_the_fixed_report(page):
+    expect(page.locator("#your-reports .report-outcome").filter(has_text="Fixed on")).to_be_visible()
+
+
 def log_in(page):
     page.get_by_label("Email").fill(EDITOR)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("navigation", name="Site").get_by_role("link", name="Edi Tor")).to_be_visible()
+
+
+def open_the_report_form(page):
+    page.locator("details.report > summary").click()
+    expect(page.get_by_label("What is wrong, or which source should we consider?")).to_be_visible()
+
+
+def send_a_report(page):
+    """The thank-you that replaces the form in place (htmx), focus on it."""
+    open_the_report_form(page)
+    page.get_by_label("What is wrong, or which source should we consider?").fill(
+        "The third paragraph needs a source for the sunset colours.")
+    page.get_by_role("button", name="Send report").click()
+    expect(page.locator(".report-received")).to_be_focused()
+
+
+def answer_body(page):
+    return page.get_by_label(re.compile(r"^Answer \(Markdown"))
+
+
+def save_expecting(page, status: int) -> None:
+    with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/edit")) as answer:
+        page.get_by_role("button", name="Save", exact=True).click()
+    assert answer.value.status == status, answer.value.status
+    settle(page)
+
+
+def break_a_rule(page):
+    """A citation of a source the answer does not have: the live preview names it, and
+    Save is refused (422) with the rule at the body."""
+    body = answer_body(page)
+    body.fill(body.input_value() + " See [99].")
+    expect(page.locator("#desk-preview .field-error")).to_contain_text("[99]")
+    page.get_by_label("Note for the history").fill("A citation of nothing")
+    save_expecting(page, 422)
+    expect(page.locator(".field-error").filter(has_text="Not saved")).to_be_visible()
+
+
+def meet_a_conflict(page):
+    """Another tab of the same editor saves first; this tab's save is a conflict (409)."""
+    other = page.context.new_page()
+    other.goto(page.url)
+    body = answer_body(other)
+    body.fill(body.input_value() + "\n\nAnother editor added this sentence.")
+    other.get_by_label("Note for the history").fill("Saved first, in another tab")
+    other.get_by_role("button", name="Save", exact=True).click()
+    expect(other).to_have_url(re.compile(r"/q/bats-are-blind$"))
+    other.close()
+    page.get_by_label("Note for the history").fill("Saved second")
+    save_expecting(page, 409)
+    expect(page.get_by_role("heading", name="Someone saved this answer while you were editing")).to_be_visible()
 
 
 @dataclass
@@ -95,12 +195,24 @@ VISITS = [
     Visit("support", "/support"),
     Visit("about", "/about"),
     Visit("404", "/q/no-such-question", status=404),
+    Visit("answer page, the report form open", ANSWER, before=open_the_report_form),
+    Visit("an answer's history", ANSWER + "/history"),
+    Visit("what changed between two revisions", ANSWER + "/history/diff?from=1&to=2"),
+    Visit("corrections", "/corrections"),
     Visit("register", "/register"),
     Visit("login", "/login", after=log_in),
-    Visit("account (logged in)", "/account"),
+    Visit("account (logged in, a report's outcome)", "/account", before=shows_the_fixed_report),
     Visit("my support (logged in)", "/support/mine", before=lists_the_pledge),
     Visit("orphans (editor)", "/explore/orphans"),
     Visit("search gaps (editor)", "/search/gaps"),
+    Visit("the desk's home (editor)", "/desk/"),
+    Visit("editing an answer (editor)", EDITED),
+    Visit("editing an answer, a broken rule (editor, 422)", EDITED, before=break_a_rule),
+    Visit("editing an answer, a conflict (editor, 409)", EDITED, before=meet_a_conflict),
+    Visit("answering a requested question (editor)", f"/desk/new?question={UNANSWERED}"),
+    Visit("readers' reports (editor)", "/desk/reports"),
+    Visit("readers' reports, all states (editor)", "/desk/reports?state=all"),
+    Visit("answer page, a report's thank-you (logged in)", ANSWER, before=send_a_report),
 ]
 
 
