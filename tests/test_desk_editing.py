@@ -379,3 +379,15 @@ def test_a_new_answer_can_start_from_a_search_that_found_nothing(client, editor,
     form = form_of(client.get("/desk/new?text=why is the sky blue").get_data(as_text=True))
     assert form["question"] == "why is the sky blue" and form["checked_on"] == dt.date.today().isoformat()
     assert "sources-0-url" in form  # one empty source row to fill
+
+
+def test_an_editor_finds_the_desk_from_their_account_and_from_every_question(client, editor, answered):
+    assert 'href="/desk/"' in text_of(client.get("/account"))
+    page = text_of(client.get("/q/lightning-twice"))
+    assert 'href="/desk/q/lightning-twice/edit"' in page and 'href="/desk/"' in page
+    assert 'href="/q/lightning-twice/history"' in page
+
+
+def test_readers_see_no_editor_links(app, client, answered):
+    sign_in(app, client)
+    assert "/desk/" not in text_of(client.get("/account")) and "/desk/" not in text_of(client.get("/q/lightning-twice"))
