@@ -391,3 +391,9 @@ def test_an_editor_finds_the_desk_from_their_account_and_from_every_question(cli
 def test_readers_see_no_editor_links(app, client, answered):
     sign_in(app, client)
     assert "/desk/" not in text_of(client.get("/account")) and "/desk/" not in text_of(client.get("/q/lightning-twice"))
+
+
+def test_the_preview_posted_without_htmx_is_the_whole_form(client, editor, answered):
+    form = edit_form(client, "lightning-twice")
+    page = client.post("/desk/preview", data=form)
+    assert page.status_code == 200 and "<html" in text_of(page) and form_of(text_of(page))["base"] == "1"

@@ -67,7 +67,9 @@ def for_page(session: Session, version: str | None, question: Question) -> dict:
             "answers/_answer.html", ANSWERED_BLOCKS, **context, outdated=outdated, corrected_recently=corrected,
             summary_html=to_html(full.summary, sources),
             section_html=[to_html(s.body, sources) for s in full.sections],
-            jsonld=metadata.article_jsonld(full, url, site_name, home_url)))
+            jsonld=metadata.article_jsonld(full, url, site_name, home_url),
+            claim_review=metadata.claim_review_jsonld(full, url, site_name, home_url),
+            verdict_labels=metadata.VERDICT_LABELS))
 
     found = cache.kept(session, version, key, render, settled=parts.content_settled)
     if parts.has_shared():

@@ -51,6 +51,12 @@ class Question(db.Model):
     category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id"), index=True)
     summary: Mapped[str] = mapped_column(Text, default="")
     checked_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    # The claim an answer checks (content format: claim, verdict, claimant, claim_date):
+    # the statement as people say it, its rating, who said it and when, where known.
+    claim: Mapped[str | None] = mapped_column(String(300))
+    verdict: Mapped[str | None] = mapped_column(String(16), index=True)
+    claimant: Mapped[str | None] = mapped_column(String(120))
+    claim_date: Mapped[dt.date | None] = mapped_column(Date)
     # The day of the last revision that was a correction (the desk sets it): the page says
     # "Corrected on …" beside "Checked on" for a while after.
     corrected_on: Mapped[dt.date | None] = mapped_column(Date)

@@ -22,6 +22,19 @@ class _IndentedDumper(yaml.SafeDumper):
         return super().increase_indent(flow, False)
 
 
+class _Word(str):
+    """A value written as a plain word even where YAML would read it as a boolean
+    (`verdict: false`); the parser reads such words back as text."""
+
+
+def _represent_word(dumper: yaml.SafeDumper, value: _Word):
+    tag = "tag:yaml.org,2002:bool" if value in ("true", "false") else "tag:yaml.org,2002:str"
+    return dumper.represent_scalar(tag, str(value))
+
+
+_IndentedDumper.add_representer(_Word, _represent_word)
+
+
 def _front_matter(question: Question) -> dict:
     values = {
         "question": question.text,
@@ -29,6 +42,10 @@ def _front_matter(question: Question) -> dict:
         "category": question.category.slug if question.category else None,
         "checked_on": question.checked_on,
         "status": question.status,
+        "claim": question.claim,
+        "verdict": _Word(question.verdict) if question.verdict else None,
+        "claimant": question.claimant,
+        "claim_date": question.claim_date,
         "sources": [
             {k: v for k, v in (("title", s.title), ("url", s.url), ("publisher", s.publisher),
                                 ("published", s.published)) if v is not None}
@@ -37,7 +54,10 @@ def _front_matter(question: Question) -> dict:
         "related": [_related_entry(link) for link in question.curated_links],
     }
     keys = (question.file_keys or "question,slug,category,checked_on,sources,related").split(",")
-    return {key: values[key] for key in keys if key in values}
+    # The claim's keys only where the question has them (a file may name them and an
+    # editor remove the claim since).
+    return {key: values[key] for key in keys if key in values
+            and not (key in ("claim", "verdict", "claimant", "claim_date") and values[key] is None)}
 
 
 def _related_entry(link: RelatedLink) -> str | dict:

@@ -155,6 +155,9 @@ class _Writer:
         question.category = self.category(answer.category) if answer.category else None
         question.summary = answer.summary
         question.checked_on = answer.checked_on
+        claim = answer.claim
+        question.claim, question.verdict = (claim.claim, claim.verdict) if claim else (None, None)
+        question.claimant, question.claim_date = (claim.claimant, claim.claim_date) if claim else (None, None)
         question.file_name = answer.name
         question.file_keys = ",".join(answer.keys)
         question.content_hash = answer.digest()

@@ -17,7 +17,12 @@ import yaml
 from webapp.answers.markdown import citations
 from webapp.content.naming import SLUG_RE, slugify
 
-KEYS = ("question", "slug", "category", "checked_on", "status", "sources", "related")
+KEYS = ("question", "slug", "category", "checked_on", "status", "claim", "verdict", "claimant", "claim_date",
+        "sources", "related")
+CLAIM_KEYS = ("claim", "verdict", "claimant", "claim_date")
+# A claim's rating, from true to false; "unproven" where the evidence does not settle it.
+VERDICTS = ("true", "mostly-true", "mixed", "mostly-false", "false", "unproven")
+CLAIMANT_MAX = 120
 SOURCE_KEYS = ("title", "url", "publisher", "published")
 STATUSES = ("answered", "unanswered")
 QUESTION_MAX = 300
@@ -41,6 +46,16 @@ class SourceEntry:
 
 
 @dataclass(frozen=True)
+class ClaimEntry:
+    """The statement an answer checks, as people say it, and its verdict."""
+
+    claim: str
+    verdict: str
+    claimant: str | None = None
+    claim_date: dt.date | None = None
+
+
+@dataclass(frozen=True)
 class RelatedEntry:
     """Either a question text (matched or created) or a slug that must exist."""
 
@@ -59,6 +74,7 @@ class AnswerFile:
     checked_on: dt.date | None
     sources: list[SourceEntry] = field(default_factory=list)
     related: list[RelatedEntry] = field(default_factory=list)
+    claim: ClaimEntry | None = None
     summary: str = ""
     sections: list[tuple[str, str]] = field(default_factory=list)
     keys: tuple[str, ...] = ()
@@ -112,6 +128,9 @@ class _Loader(yaml.SafeLoader):
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
+# And leaves yes/no/true/false as text: `verdict: false` is the word "false", and a question
+# that reads "No" is a question, not a boolean.
+_Loader.add_constructor("tag:yaml.org,2002:bool", yaml.SafeLoader.construct_yaml_str)
 
 
 def _load_front(front: str) -> tuple[dict, _Located]:
@@ -270,11 +289,32 @@ def _identity(name: str, data: dict, where: _Located, has_body: bool) -> AnswerF
     )
 
 
+def _claim(data: dict, where: _Located) -> ClaimEntry | None:
+    """The optional claim block: `claim` and its `verdict` together, `claimant` and
+    `claim_date` only with them."""
+    if "claim" not in data:
+        for key in ("verdict", "claimant", "claim_date"):
+            if key in data:
+                raise ContentError(where.line(key), f"'{key}' needs a 'claim' (the statement it is about)")
+        return None
+    claim = _text(data["claim"], where.line("claim"), "claim", QUESTION_MAX)
+    if "verdict" not in data:
+        raise ContentError(where.line("claim"), "a 'claim' needs a 'verdict'")
+    verdict = data["verdict"]
+    if verdict not in VERDICTS:
+        raise ContentError(where.line("verdict"), f"verdict must be one of {', '.join(VERDICTS)}")
+    claimant = None if data.get("claimant") is None else _text(
+        data["claimant"], where.line("claimant"), "claimant", CLAIMANT_MAX)
+    claim_date = None if data.get("claim_date") is None else _date(
+        data["claim_date"], where.line("claim_date"), "claim_date")
+    return ClaimEntry(claim, verdict, claimant, claim_date)
+
+
 def _check_unanswered(data: dict, where: _Located, body: str, body_line: int) -> None:
-    """An unanswered question is only a question: no answer, date or sources yet."""
+    """An unanswered question is only a question: no answer, date, sources or verdict yet."""
     if body.strip():
         raise ContentError(body_line, "an unanswered question must not have an answer body")
-    for key in ("checked_on", "sources"):
+    for key in ("checked_on", "sources", *CLAIM_KEYS):
         if key in data:
             raise ContentError(where.line(key), f"an unanswered question has no '{key}'")
 
@@ -317,6 +357,7 @@ def parse(name: str, text: str) -> AnswerFile:
         _check_unanswered(data, where, body, body_line)
         return answer
     answer.checked_on = _checked_on(data, where)
+    answer.claim = _claim(data, where)
     answer.sources = _sources(data, where)
     answer.summary, answer.sections = _body(body, body_line, len(answer.sources))
     return answer

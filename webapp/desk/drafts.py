@@ -20,6 +20,7 @@ from webapp.content.naming import slugify
 from webapp.content.parser import KEYS, AnswerFile, ContentError, parse
 
 SOURCE_FIELDS = ("title", "url", "publisher", "published")
+CLAIM_FIELDS = ("claim", "verdict", "claimant", "claim_date")
 MAX_ROWS = 100  # sources or related entries a form may carry; more is not a real answer
 
 
@@ -32,6 +33,10 @@ class Draft:
     category: str = ""
     checked_on: str = ""
     status: str = ANSWERED
+    claim: str = ""  # the claim block (docs/content-format.md): empty when the answer checks no claim
+    verdict: str = ""
+    claimant: str = ""
+    claim_date: str = ""
     sources: list[dict[str, str]] = field(default_factory=list)
     related: list[dict[str, str]] = field(default_factory=list)  # {"text": …} or {"slug": …, "text": title}
     body: str = ""
@@ -49,6 +54,8 @@ def from_question(question: Question) -> Draft:
         category=question.category.slug if question.category else "",
         checked_on=question.checked_on.isoformat() if question.checked_on else "",
         status=question.status,
+        claim=question.claim or "", verdict=question.verdict or "", claimant=question.claimant or "",
+        claim_date=question.claim_date.isoformat() if question.claim_date else "",
         sources=[{"title": s.title, "url": s.url, "publisher": s.publisher or "",
                   "published": s.published.isoformat() if s.published else ""} for s in question.sources],
         related=[{"text": link.written_as} if link.written_as else
@@ -75,6 +82,7 @@ def from_form(form) -> Draft:
     keys = tuple(k for k in form.get("keys", "").split(",") if k in KEYS)
     return Draft(question=form.get("question", ""), slug=form.get("slug", ""), category=form.get("category", ""),
                  checked_on=form.get("checked_on", ""), status=form.get("status", ANSWERED),
+                 **{name: form.get(name, "") for name in CLAIM_FIELDS},
                  sources=sources, related=[r for r in related if r], body=form.get("body", "").replace("\r\n", "\n"),
                  keys=keys)
 
@@ -117,6 +125,10 @@ def _front(draft: Draft) -> dict:
         values["checked_on"] = draft.checked_on.strip()
     if draft.status != ANSWERED or "status" in draft.keys:
         values["status"] = draft.status
+    # The claim block, field by field as typed (the parser says which one is missing).
+    for name in CLAIM_FIELDS:
+        if getattr(draft, name).strip():
+            values[name] = getattr(draft, name).strip()
     if answered and draft.sources:
         values["sources"] = [{k: v for k, v in row.items() if v or k in ("title", "url")} for row in draft.sources]
     if draft.related:
@@ -164,7 +176,7 @@ class Problem:
         return f"line {self.body_line} of the answer: " if self.body_line else ""
 
 
-_NAMED = re.compile(r"'(question|category|checked_on|slug|status|sources|related)'")
+_NAMED = re.compile(r"'(question|category|checked_on|slug|status|claim|verdict|claimant|claim_date|sources|related)'")
 
 
 def _place(error: ContentError, fields: dict[int, str], body_line: int) -> Problem:

@@ -134,14 +134,19 @@ def _draft_of(text: str) -> Draft:
     return Draft(
         question=answer.question, slug=answer.slug, category=answer.category or "",
         checked_on=answer.checked_on.isoformat() if answer.checked_on else "", status=answer.status,
+        claim=answer.claim.claim if answer.claim else "", verdict=answer.claim.verdict if answer.claim else "",
+        claimant=(answer.claim.claimant or "") if answer.claim else "",
+        claim_date=answer.claim.claim_date.isoformat() if answer.claim and answer.claim.claim_date else "",
         sources=[{"title": s.title, "url": s.url, "publisher": s.publisher or "",
                   "published": s.published.isoformat() if s.published else ""} for s in answer.sources],
         related=[{"slug": r.slug} if r.slug else {"text": r.text or ""} for r in answer.related],
         body=body.strip(), keys=answer.keys)
 
 
-SCALARS = ("question", "category", "checked_on", "status")
+SCALARS = ("question", "category", "checked_on", "status", "claim", "verdict", "claimant", "claim_date")
 LABELS = {"question": "the question", "category": "the category", "checked_on": "Checked on",
+          "claim": "the claim", "verdict": "the verdict", "claimant": "who made the claim",
+          "claim_date": "the claim's date",
           "status": "the status", "sources": "the sources", "related": "the related questions", "body": "the answer"}
 
 

@@ -12,9 +12,9 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from webapp.answers import service as answers
-from webapp.answers.markdown import to_html
+from webapp.answers.markdown import SourceRef, to_html
+from webapp.answers.metadata import VERDICT_LABELS
 from webapp.answers.models import ANSWERED, Category, Question
-from webapp.answers.markdown import SourceRef
 from webapp.clock import utcnow
 from webapp.content.naming import text_key
 from webapp.desk import drafts, editing
@@ -60,6 +60,7 @@ def _form(draft: Draft, *, question: Question | None, base: int, status: int = 2
     context = dict(draft=draft, question=question, base=base, problem=problem, conflict=conflict,
                    preview=_preview(draft) if preview or wants_fragment() else None, found=found, kinds=KINDS,
                    kind_labels=KIND_LABELS, kind=kind, note=note, categories=_categories(), target=target,
+                   verdict_labels=VERDICT_LABELS,
                    live_problem=drafts.check(db.session, draft, question) if preview else None)
     response = make_response(render("desk/edit.html", block="editor", **context), status)
     response.headers["Cache-Control"] = "private, no-store"
@@ -152,6 +153,8 @@ def preview():
     draft = drafts.from_form(request.form)
     target = request.form.get("target", "")
     question = answers.question_by_slug(db.session, target) if target else None
+    if not wants_fragment():  # posted without htmx: the whole form, with its preview
+        return _form(draft, question=question, base=_base(), preview=True, target=target)
     problem = drafts.check(db.session, draft, question)
     response = make_response(render("desk/edit.html", block="preview", preview=_preview(draft),
                                     live_problem=problem if isinstance(problem, Problem) else None, draft=draft))
