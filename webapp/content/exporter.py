@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from webapp.answers.models import Question, RelatedLink
 
 
-class _IndentedDumper(yaml.SafeDumper):
+class IndentedDumper(yaml.SafeDumper):
     """Indent list items under their key ("  - title: …"), as the format shows."""
 
     def increase_indent(self, flow: bool = False, indentless: bool = False):
@@ -32,7 +32,7 @@ def _represent_word(dumper: yaml.SafeDumper, value: _Word):
     return dumper.represent_scalar(tag, str(value))
 
 
-_IndentedDumper.add_representer(_Word, _represent_word)
+IndentedDumper.add_representer(_Word, _represent_word)
 
 
 def _front_matter(question: Question) -> dict:
@@ -65,7 +65,7 @@ def _related_entry(link: RelatedLink) -> str | dict:
 
 
 def render_file(question: Question) -> str:
-    front = yaml.dump(_front_matter(question), Dumper=_IndentedDumper, sort_keys=False,
+    front = yaml.dump(_front_matter(question), Dumper=IndentedDumper, sort_keys=False,
                       allow_unicode=True, default_flow_style=False, width=10_000)
     parts = [question.summary] + [f"## {s.heading}\n{s.body}" for s in question.sections]
     body = "\n\n".join(p for p in parts if p)

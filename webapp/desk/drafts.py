@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from webapp.answers.models import ANSWERED, Question
 from webapp.content import importer
-from webapp.content.exporter import _IndentedDumper
+from webapp.content.exporter import IndentedDumper
 from webapp.content.naming import slugify
 from webapp.content.parser import KEYS, AnswerFile, ContentError, parse
 
@@ -139,7 +139,7 @@ def _front(draft: Draft) -> dict:
 def compose(draft: Draft) -> tuple[str, dict[int, str], int]:
     """The content file, each front-matter line's field (`question`, `sources-2-url`,
     `related-0`, …), and the line the body starts on."""
-    front = yaml.dump(_front(draft), Dumper=_IndentedDumper, sort_keys=False, allow_unicode=True,
+    front = yaml.dump(_front(draft), Dumper=IndentedDumper, sort_keys=False, allow_unicode=True,
                       default_flow_style=False, width=10_000)
     fields: dict[int, str] = {}
     key, item = "", -1
