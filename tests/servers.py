@@ -13,7 +13,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from tests.apps import ROOT
+from tests.apps import DEMO, ROOT, drop, make_app
 from tests.pages import form_token
 from tests.readers import PASSWORD
 
@@ -146,3 +146,26 @@ class Reader:
     def pledge(self, form: dict) -> Answer:
         """What the widget's htmx form sends: the token in X-CSRFToken (from hx-headers)."""
         return self.request("/support/pledge", form, {"HX-Request": "true", "X-CSRFToken": self.csrf})
+
+
+@dataclass
+class Served:
+    """A served app and its address: tests that need to reach the app (to make
+    accounts, campaigns) use this rather than the address alone."""
+
+    url: str
+    app: object
+
+
+@contextmanager
+def serving_demo(folder, **settings) -> Iterator[Served]:
+    """The app with the demo content and these settings, served on a free port in a thread."""
+    from webapp.content.importer import import_folder
+    from webapp.extensions import db
+
+    app = make_app(folder, **settings)
+    with app.app_context():
+        import_folder(db.session, DEMO)
+    with in_a_thread(app) as url:
+        yield Served(url, app)
+    drop(app)

@@ -10,10 +10,7 @@ import shutil
 
 import pytest
 
-from tests.servers import in_a_thread
-from tests.apps import DEMO, drop, make_app
-from webapp.content.importer import import_folder
-from webapp.extensions import db
+from tests.servers import serving_demo
 
 CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -45,12 +42,8 @@ def browser():
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
     """The app with the demo content, served on a free port in a thread."""
-    app = make_app(tmp_path_factory.mktemp("live"))
-    with app.app_context():
-        import_folder(db.session, DEMO)
-    with in_a_thread(app) as url:
-        yield url
-    drop(app)
+    with serving_demo(tmp_path_factory.mktemp("live")) as served:
+        yield served.url
 
 
 @pytest.fixture

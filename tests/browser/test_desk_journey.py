@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.apps import drop, import_demo, make_app
 from tests.readers import PASSWORD, make_user
-from tests.servers import in_a_thread
+from tests.servers import serving_demo
 from webapp.clock import utcnow
 from webapp.templating import long_date
 
@@ -27,21 +25,12 @@ WATER = "eight-glasses-of-water"
 numbers = itertools.count(1)
 
 
-@dataclass
-class Server:
-    url: str
-    app: object
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """The demo content with its suggested links; the test reaches the app to make accounts."""
-    app = make_app(tmp_path_factory.mktemp("live-desk"), LOGIN_LIMIT_ADDRESS=HIGH,
-                   LOGIN_LIMIT_ACCOUNT_ADDRESS=HIGH, REPORT_LIMIT=HIGH)
-    import_demo(app)
-    with in_a_thread(app) as url:
-        yield Server(url, app)
-    drop(app)
+    """The demo content; the test reaches the app to make accounts."""
+    with serving_demo(tmp_path_factory.mktemp("live-desk"), LOGIN_LIMIT_ADDRESS=HIGH,
+                      LOGIN_LIMIT_ACCOUNT_ADDRESS=HIGH, REPORT_LIMIT=HIGH) as served:
+        yield served
 
 
 def account(server, editor: bool = False) -> str:

@@ -5,12 +5,10 @@ swap; cancelling, asked first, with and without JavaScript; a bar that shows one
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.servers import in_a_thread
 from tests.apps import DEMO, drop, make_app
 import re
 
@@ -18,6 +16,7 @@ from sqlalchemy import select
 
 from tests.pixels import marked_from_left
 from tests.pledging import make_campaign
+from tests.servers import Served, in_a_thread, serving_demo
 from tests.readers import PASSWORD, make_user
 from webapp.accounts.models import User
 from webapp.clock import utcnow
@@ -35,22 +34,12 @@ LATER = "/q/bats-are-blind"
 numbers = itertools.count(1)
 
 
-@dataclass
-class Server:
-    url: str
-    app: object
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """Like the shared live_server, but the widget polls every second (the shared one
     cannot be configured), and the test can reach its app to add campaigns and users."""
-    app = make_app(tmp_path_factory.mktemp("live-support"), SUPPORT_POLL_SECONDS=POLL_SECONDS)
-    with app.app_context():
-        import_folder(db.session, DEMO)
-    with in_a_thread(app) as url:
-        yield Server(url, app)
-    drop(app)
+    with serving_demo(tmp_path_factory.mktemp("live-support"), SUPPORT_POLL_SECONDS=POLL_SECONDS) as served:
+        yield served
 
 
 @pytest.fixture
@@ -399,7 +388,7 @@ def paying_server(tmp_path_factory):
             with app.app_context():
                 import_folder(db.session, DEMO)
             forward.target = app
-            yield Server(url, app)
+            yield Served(url, app)
             standin.extensions["stripe_standin"].webhooks.close()
             drop(app)
 
