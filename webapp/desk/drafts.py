@@ -47,6 +47,16 @@ class Draft:
         return self.slug.strip() or slugify(self.question.strip() or "untitled")
 
 
+def _source(title: str, url: str, publisher: str | None, published) -> dict[str, str]:
+    return {"title": title, "url": url, "publisher": publisher or "",
+            "published": published.isoformat() if published else ""}
+
+
+def _body(summary: str, sections) -> str:
+    """The body as the file has it: the summary, then a `## ` heading per section."""
+    return "\n\n".join([summary] + [f"## {heading}\n{body}" for heading, body in sections]).strip()
+
+
 def from_question(question: Question) -> Draft:
     """The form for a question as it stands."""
     return Draft(
@@ -56,13 +66,31 @@ def from_question(question: Question) -> Draft:
         status=question.status,
         claim=question.claim or "", verdict=question.verdict or "", claimant=question.claimant or "",
         claim_date=question.claim_date.isoformat() if question.claim_date else "",
-        sources=[{"title": s.title, "url": s.url, "publisher": s.publisher or "",
-                  "published": s.published.isoformat() if s.published else ""} for s in question.sources],
+        sources=[_source(s.title, s.url, s.publisher, s.published) for s in question.sources],
         related=[{"text": link.written_as} if link.written_as else
                  {"slug": link.to_question.slug, "text": link.to_question.text} for link in question.curated_links],
-        body="\n\n".join([question.summary] + [f"## {s.heading}\n{s.body}" for s in question.sections]).strip(),
+        body=_body(question.summary, [(s.heading, s.body) for s in question.sections]),
         keys=tuple((question.file_keys or "").split(",")) if question.file_keys else (),
     )
+
+
+def from_text(text: str) -> Draft:
+    """A revision's file as form values (the exporter wrote it, so it parses; if it
+    ever does not, an empty form, which merging treats as unknown)."""
+    try:
+        answer = parse("revision.md", text)
+    except ContentError:
+        return Draft()
+    claim = answer.claim
+    return Draft(
+        question=answer.question, slug=answer.slug, category=answer.category or "",
+        checked_on=answer.checked_on.isoformat() if answer.checked_on else "", status=answer.status,
+        claim=claim.claim if claim else "", verdict=claim.verdict if claim else "",
+        claimant=(claim.claimant or "") if claim else "",
+        claim_date=claim.claim_date.isoformat() if claim and claim.claim_date else "",
+        sources=[_source(s.title, s.url, s.publisher, s.published) for s in answer.sources],
+        related=[{"slug": r.slug} if r.slug else {"text": r.text or ""} for r in answer.related],
+        body=_body(answer.summary, answer.sections), keys=answer.keys)
 
 
 _ROW = re.compile(r"^(sources|related)-(\d+)(?:-(\w+))?$")

@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 from webapp.answers.models import Question
 from webapp.clock import utcnow
 from webapp.content import importer
-from webapp.content.parser import ContentError, parse
 from webapp.desk import drafts
 from webapp.desk.drafts import Draft, Problem
 from webapp.graph import suggestions
@@ -124,25 +123,6 @@ def recheck(session: Session, question: Question, *, base: int, note: str, edito
 
 # --- when someone else saved first -------------------------------------------------------------
 
-def _draft_of(text: str) -> Draft:
-    """A revision's file as form values (it was written by the exporter, so it parses)."""
-    try:
-        answer = parse("revision.md", text)
-    except ContentError:
-        return Draft()
-    body = "\n\n".join([answer.summary] + [f"## {heading}\n{section}" for heading, section in answer.sections])
-    return Draft(
-        question=answer.question, slug=answer.slug, category=answer.category or "",
-        checked_on=answer.checked_on.isoformat() if answer.checked_on else "", status=answer.status,
-        claim=answer.claim.claim if answer.claim else "", verdict=answer.claim.verdict if answer.claim else "",
-        claimant=(answer.claim.claimant or "") if answer.claim else "",
-        claim_date=answer.claim.claim_date.isoformat() if answer.claim and answer.claim.claim_date else "",
-        sources=[{"title": s.title, "url": s.url, "publisher": s.publisher or "",
-                  "published": s.published.isoformat() if s.published else ""} for s in answer.sources],
-        related=[{"slug": r.slug} if r.slug else {"text": r.text or ""} for r in answer.related],
-        body=body.strip(), keys=answer.keys)
-
-
 SCALARS = ("question", "category", "checked_on", "status", "claim", "verdict", "claimant", "claim_date")
 LABELS = {"question": "the question", "category": "the category", "checked_on": "Checked on",
           "claim": "the claim", "verdict": "the verdict", "claimant": "who made the claim",
@@ -151,10 +131,10 @@ LABELS = {"question": "the question", "category": "the category", "checked_on": 
 
 
 def _lists_equal(one: list[dict], other: list[dict]) -> bool:
-    strip = [{k: v for k, v in row.items() if v and k != "text" or k == "text" and "slug" not in row} for row in one]
-    other_strip = [{k: v for k, v in row.items() if v and k != "text" or k == "text" and "slug" not in row}
-                   for row in other]
-    return strip == other_strip
+    """Two lists of rows alike, ignoring empty values and the title shown beside a related address."""
+    def normal(rows: list[dict]) -> list[dict]:
+        return [{k: v for k, v in row.items() if v and not (k == "text" and "slug" in row)} for row in rows]
+    return normal(one) == normal(other)
 
 
 def merge(base: Draft, mine: Draft, theirs: Draft) -> tuple[Draft, list[str]]:
@@ -186,6 +166,6 @@ def _conflict(session: Session, question: Question, base: int, draft: Draft) -> 
     theirs = revisions.latest(session, question.id)
     started = revisions.by_number(session, question.id, base) if base else None
     base_text = started.text if started else ""
-    merged, clashes = merge(_draft_of(base_text), draft, _draft_of(theirs.text))
+    merged, clashes = merge(drafts.from_text(base_text), draft, drafts.from_text(theirs.text))
     return Conflict(theirs=theirs, their_changes=revisions.diff_html(base_text, theirs.text), draft=merged,
                     clashes=clashes)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from webapp.accounts.models import User
 from webapp.answers.models import Question
@@ -150,13 +150,13 @@ def _names(session: Session, shown: list[Revision]) -> dict[int, str]:
 def described(session: Session, shown: list[Revision]) -> list[Entry]:
     """Each revision with its editor's name (one query for all) and the one before it."""
     names = _names(session, shown)
-    entries = []
-    for revision in shown:
-        previous = session.scalar(select(func.max(Revision.number)).where(
-            Revision.question_id == revision.question_id, Revision.number < revision.number))
-        who = "Imported" if revision.editor_id is None else (names.get(revision.editor_id) or None)
-        entries.append(Entry(revision, who, previous))
-    return entries
+    earlier = aliased(Revision)
+    before = select(func.max(earlier.number)).where(earlier.question_id == Revision.question_id,
+                                                    earlier.number < Revision.number).scalar_subquery()
+    previous = dict(session.execute(select(Revision.id, before).where(Revision.id.in_([r.id for r in shown]))).all()) \
+        if shown else {}
+    return [Entry(revision, "Imported" if revision.editor_id is None else (names.get(revision.editor_id) or None),
+                  previous.get(revision.id)) for revision in shown]
 
 
 def history_entries(session: Session, question_id: int) -> list[Entry]:
