@@ -274,6 +274,7 @@ def test_every_section_says_when_it_has_nothing(app, client):
     cutoff = home.stale_cutoff(TODAY, app.config["OUTDATED_AFTER_MONTHS"])
     expected = {
         "reports": "No reports are waiting. What readers report on an answer arrives here.",
+        "asks": "No reader’s question is waiting. What readers ask arrives here before it goes on the site.",
         "requests": "No question waiting for an answer has been requested yet.",
         "stale": f"Nothing is stale: every answer was checked on or after {cutoff.day} {cutoff:%B %Y}.",
         "gaps": f"No search has found nothing for {app.config['GAP_MIN_READERS']} readers yet.",

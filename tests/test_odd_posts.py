@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from tests.pages import HTMX, assert_no_server_error, csrf_token
 from tests.pledging import make_campaign
 from tests.readers import Auth, make_user
+from webapp.asking.models import PENDING, Ask
+from webapp.extensions import db
 
 # The editing form's fields (templates/desk/edit.html), one row of each list.
 DESK_FORM = ["question", "slug", "category", "checked_on", "status", "sources-0-title", "sources-0-url",
@@ -35,15 +37,17 @@ FIELDS = {
     "graph.clear_trail": [],
     "reports.report": ["what", "source_url", "email"],
     "reports.decide": ["state", "note", "revision", "back"],
+    "asking.ask": ["text", "context", "key", "confirmed", "choose"],
+    "asking.decide": ["action", "category", "slug", "into", "reason", "back"],
     "desk.edit": DESK_FORM,
     "desk.new": DESK_FORM,
     "desk.preview": DESK_FORM,
     "desk.recheck": ["base", "note"],
 }
 # Routes for editors only: fuzzed again as an editor (a reader's answer is a 403).
-EDITORS = {"reports.decide", "desk.edit", "desk.new", "desk.preview", "desk.recheck"}
+EDITORS = {"reports.decide", "asking.decide", "desk.edit", "desk.new", "desk.preview", "desk.recheck"}
 # What fills the variable parts of those URLs: an unanswered question, a pledge nobody made.
-URL_PARTS = {"slug": "how-fast-can-an-ostrich-run", "reference": "1", "token": "not-a-token", "report_id": "1"}
+URL_PARTS = {"slug": "how-fast-can-an-ostrich-run", "reference": "1", "token": "not-a-token", "report_id": "1", "ask_id": "1"}
 
 # Mostly short odd strings; sometimes values the fields expect, so deeper code runs too.
 ODD = st.one_of(
@@ -52,7 +56,8 @@ ODD = st.one_of(
     st.sampled_from(["1000", "custom", "once", "monthly", "0", "-1", "1e9", "99999999999999999999", "\x00",
                      "reader@example.org", "x" * 2000, "a" * 20, "/\\evil.example",
                      "save", "preview", "add-source", "down-source-0", "pick-related:x", "correction", "fixed",
-                     "2025-11-08", "https://example.org/x"]),
+                     "2025-11-08", "https://example.org/x", "yes", "open", "merge", "decline", "animals",
+                     "Do cats always land on their feet?"]),
 )
 
 
@@ -81,6 +86,10 @@ def logged_in(demo):
 @pytest.fixture
 def editor(demo):
     make_user(demo, "editor@example.org", "Edie Tor", editor=True)
+    with demo.app_context():  # a reader's question waiting, so deciding it runs deeper than a 404
+        db.session.add(Ask(id=1, form_key="odd-posts-ask-key-1", text="Do cats always land on their feet?",
+                           text_key="do cats always land on their feet", requester="browser:odd", state=PENDING))
+        db.session.commit()
     client = demo.test_client()
     Auth(demo, client).login(email="editor@example.org")
     return client

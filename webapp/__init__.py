@@ -93,10 +93,11 @@ def _blueprints(app: Flask) -> None:
     from webapp.support import routes as support
     from webapp.revisions.routes import bp as revisions
     from webapp.reports.routes import bp as reports
+    from webapp.asking.routes import bp as asking
     from webapp.desk import home_routes, routes as desk_routes  # noqa: F401 - they add the desk's routes
     from webapp.desk.blueprint import bp as desk
 
-    for blueprint in (accounts, answers, graph, search, site, support.bp, revisions, reports, desk):
+    for blueprint in (accounts, answers, graph, search, site, support.bp, revisions, reports, asking, desk):
         app.register_blueprint(blueprint)
     errors.register(app)
     hosts.register(app)

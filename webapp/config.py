@@ -144,6 +144,14 @@ def from_environment() -> dict:
         "WALL_PAGE_SIZE": int(os.environ.get("WALL_PAGE_SIZE", "20")),
         "ANSWER_REQUEST_LIMIT": os.environ.get("ANSWER_REQUEST_LIMIT", "10 per minute;100 per day"),
         "REPORT_LIMIT": os.environ.get("REPORT_LIMIT", "5 per hour;20 per day"),  # reports kept, per address and per account
+        # Readers asking (docs/asking.md): asks sent, per address and per account (shared
+        # through the limiter's storage); asks kept in 24 hours, per account or logged-out
+        # address (counted in the database); the opened asks after which an account's asks
+        # open without review (0: every ask waits); a word list of one's own.
+        "ASK_LIMIT": os.environ.get("ASK_LIMIT", "10 per hour"),
+        "ASK_DAILY_CAP": int(os.environ.get("ASK_DAILY_CAP", "5")),
+        "ASK_TRUSTED_AFTER": int(os.environ.get("ASK_TRUSTED_AFTER", "3")),
+        "ASK_WORD_LIST": os.environ.get("ASK_WORD_LIST", ""),
         # Counting readers (webapp/counting.py): one address's counts of one action (a view
         # of one answer, one gap), past the once-per-reader-per-day memory.
         "COUNT_PER_ADDRESS": os.environ.get("COUNT_PER_ADDRESS", "20 per day"),

@@ -1,6 +1,7 @@
 """The desk's home (/desk): what is waiting for an editor, as plain data.
 
-Five lists, each a count and its first few items: reports waiting, the most-requested
+Six lists, each a count and its first few items: reports waiting, readers' questions
+waiting for review, the most-requested
 unanswered questions, stale answers (most read first), searches that found nothing and
 orphans. Every query has a LIMIT and none builds the whole graph (graph/network.py does,
 for /explore): the page must stay cheap at 100,000 questions (bench/desk.py,
@@ -16,10 +17,10 @@ among those by id, which is where an edit shows (`_first_kept`; everything is su
 only when the first RANKED cannot settle the list). The lists themselves are kept under
 the content version, so an edit shows on the next /desk; what follows readers (views,
 requests, searches) is kept at most ANSWER_SHARED_SECONDS, as late as the answer pages'
-reading figures may be. Reports are never kept: an editor who has just decided one must
-not meet it again. Timings: docs/performance.md, "The editors' desk (issue 14)".
+reading figures may be. Reports and readers' questions are never kept: an editor who
+has just decided one must not meet it again. Timings: docs/performance.md, "The editors' desk (issue 14)".
 
-The desk stands above answers, graph, search and reports; none of them imports this."""
+The desk stands above answers, graph, search, reports and asking; none of them imports this."""
 from __future__ import annotations
 
 import datetime as dt
@@ -32,11 +33,12 @@ from sqlalchemy.orm import Session
 from webapp.answers import cache as content_cache
 from webapp.answers.models import ANSWERED, UNANSWERED, Question, RelatedLink
 from webapp.answers.service import months_before
+from webapp.asking.models import PENDING, Ask
 from webapp.graph.models import AnswerRequest, DailySignal
 from webapp.reports.models import NEW, Report
 from webapp.search.models import SearchGap
 
-SECTIONS = ("reports", "requests", "stale", "gaps", "orphans")
+SECTIONS = ("reports", "asks", "requests", "stale", "gaps", "orphans")
 COUNT_CAP = 1000  # counts that would read every question stop here ("more than 1,000")
 EXCERPT = 160  # characters of a report shown on the desk
 RANKED = 200  # the most-read (most-requested) questions looked among before summing them all
@@ -117,6 +119,22 @@ def reports_waiting(session: Session, limit: int) -> Listing:
     return Listing(count, [WaitingReport(id=r.id, slug=r.slug, question=r.text, answered=r.status == ANSWERED,
                                          what=_excerpt(r.what), source_url=r.source_url, created_at=r.created_at)
                            for r in rows])
+
+
+@dataclass(frozen=True)
+class WaitingAsk:
+    id: int
+    text: str  # as the reader typed it (cleaned), escaped when shown
+    flagged: str | None  # entries of the word list it holds
+    created_at: dt.datetime
+
+
+def asks_waiting(session: Session, limit: int) -> Listing:
+    """Readers' questions waiting for review, oldest first: the longest wait first."""
+    count = session.scalar(select(func.count()).select_from(Ask).where(Ask.state == PENDING)) or 0
+    rows = session.execute(select(Ask.id, Ask.text, Ask.flagged, Ask.created_at).where(Ask.state == PENDING)
+                           .order_by(Ask.created_at, Ask.id).limit(limit)).all()
+    return Listing(count, [WaitingAsk(id=r.id, text=r.text, flagged=r.flagged, created_at=r.created_at) for r in rows])
 
 
 def _first_kept(ranked: list[tuple[int, int]], depth: int, limit: int, keep: Callable[[list[int]], list],
@@ -285,6 +303,8 @@ class Settings:
 def _compute(session: Session, name: str, s: Settings) -> Listing:
     if name == "reports":
         return reports_waiting(session, s.limit)
+    if name == "asks":
+        return asks_waiting(session, s.limit)
     if name == "requests":
         ranked = content_cache.remembered(f"desk:requested:{RANKED}", s.seconds, lambda: requests_ranking(session, RANKED + 1))
         return most_requested(session, s.limit, ranked=ranked)
@@ -300,7 +320,7 @@ def _compute(session: Session, name: str, s: Settings) -> Listing:
 
 
 def listings(session: Session, names: tuple[str, ...], settings: Settings) -> dict[str, Listing]:
-    """The lists called `names`. Reports are read every time; orphans (content only) are
+    """The lists called `names`. Reports and asks are read every time; orphans (content only) are
     kept under the content version; the others for `settings.seconds` under it too."""
     version = content_cache.current_version(session)
     found = {}
@@ -308,7 +328,7 @@ def listings(session: Session, names: tuple[str, ...], settings: Settings) -> di
         def compute(name: str = name) -> Listing:
             return _compute(session, name, settings)
 
-        if name == "reports":
+        if name in ("reports", "asks"):
             found[name] = compute()
         elif name == "orphans" or settings.seconds > 0:
             found[name] = content_cache.kept(session, version, f"desk:{name}:{settings.key}", compute,

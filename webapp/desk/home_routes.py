@@ -29,6 +29,7 @@ def _more(settings: lists.Settings) -> dict[str, str | None]:
     return {
         # The queue is another part of the desk: linked once it is there.
         "reports": url_for("reports.queue") if "reports.queue" in current_app.view_functions else None,
+        "asks": url_for("asking.queue") if "asking.queue" in current_app.view_functions else None,
         "requests": url_for("graph.most_requested"),
         # Search's own operators list every stale answer (not by views).
         "stale": url_for("search.search", q=f"is:answered checked:1900..{last_stale_day.isoformat()}"),

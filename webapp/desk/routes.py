@@ -22,7 +22,7 @@ from webapp.desk.blueprint import bp
 from webapp.desk.drafts import Draft, Problem
 from webapp.extensions import db
 from webapp.lookups import or_404
-from webapp.rendering import render, wants_fragment
+from webapp.rendering import go, render, wants_fragment
 from webapp.revisions import service as revisions
 from webapp.revisions.models import KIND_LABELS, KINDS, UPDATE
 
@@ -107,11 +107,7 @@ def _handle(draft: Draft, question: Question | None, target: str):
                      base=outcome.theirs.number)
     flash(f"Saved as revision {outcome.revision.number}.")
     where = url_for("answers.question", slug=outcome.question.slug)
-    if wants_fragment():
-        response = make_response("", 200)
-        response.headers["HX-Redirect"] = where
-        return response
-    return redirect(where, code=303)
+    return go(where)
 
 
 @bp.route("/q/<slug:slug>/edit", methods=["GET", "POST"])
@@ -188,9 +184,5 @@ def recheck(slug: str):
                      target=slug)
     flash("Marked as re-checked today.")
     where = url_for("answers.question", slug=question.slug)
-    if wants_fragment():
-        response = make_response("", 200)
-        response.headers["HX-Redirect"] = where
-        return response
-    return redirect(where, code=303)
+    return go(where)
 

@@ -5,8 +5,6 @@ Everything here takes plain values and a session; the routes read the request.""
 from __future__ import annotations
 
 import datetime as dt
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -19,6 +17,7 @@ from webapp.clock import utcnow
 from webapp.pagination import Page, paginate
 from webapp.reports.models import ACCEPTED, DECLINED, FIXED, NEW, WHAT_MAX, Report
 from webapp.revisions.models import Revision
+from webapp.usertext import clean_line, clean_text  # noqa: F401 - the queue's callers read them here too
 
 WHAT_MIN = 10
 URL_MAX = 2000  # reader_report.source_url
@@ -31,24 +30,6 @@ REVISION_CHOICES = 20  # the newest revisions offered for "fixed"
 
 
 # --- reading what a reader or an editor wrote ------------------------------------------------
-
-def clean_text(text: str) -> str:
-    """User-written text made safe to keep, as support keeps messages (no control or
-    format characters, such as right-to-left overrides), but with its line breaks: each
-    line's spaces collapsed, at most one blank line in a row, none at either end. It is
-    escaped wherever it is shown."""
-    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    lines = []
-    for line in text.split("\n"):
-        kept = "".join(c if unicodedata.category(c)[0] != "C" else " " for c in line)
-        lines.append(" ".join(kept.split()))
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-
-
-def clean_line(text: str) -> str:
-    """One line of user text: control and format characters out, whitespace collapsed."""
-    return " ".join(clean_text(text).split())
-
 
 def web_address(url: str) -> bool:
     """Whether `url` is an http(s) address with a host (nothing else becomes a link)."""

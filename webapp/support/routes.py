@@ -20,7 +20,7 @@ from webapp.lookups import or_404
 from webapp.pagination import page_number
 from webapp.redirects import same_site_referrer
 from webapp.site import errors, headers, unavailable
-from webapp.rendering import render, wants_fragment
+from webapp.rendering import go, render, wants_fragment
 from webapp.support import campaigns, choices, payments, pledges, providers, wall
 from webapp.support import widget as w
 from webapp.support.models import ACTIVE, Pledge
@@ -158,11 +158,7 @@ def pledge():
         # reader had changed the choices after an earlier Cancel).
         choice.key = thanks.reference
         w.keep_draft(choice)
-        if wants_fragment():
-            response = make_response("", 200)
-            response.headers["HX-Redirect"] = thanks.pay_at
-            return response
-        return redirect(thanks.pay_at, code=303)
+        return go(thanks.pay_at)
     if thanks.status != ACTIVE:
         # This form's pledge was never paid (expired) or has ended: a fresh form, not a thank-you.
         w.drop_draft()

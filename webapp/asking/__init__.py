@@ -1,0 +1,1 @@
+"""Readers ask their own questions: the form, the "Is it one of these?" offer, review."""
