@@ -519,3 +519,43 @@ def test_a_deleted_account_withdraws_its_pending_questions(demo, client):
     [kept] = asks(demo)  # the pending one is withdrawn; the opened one stays, with its question
     assert (kept.id, kept.state, kept.user_id) == (first.id, OPEN, None)
     assert question(demo, text=NEW) is not None
+
+
+def test_two_editors_deciding_at_once_make_one_decision(demo, client):
+    """Two app servers' editors open the same question at the same moment: the second
+    waits for the first's commit and is told it was decided; one question is made."""
+    import threading
+
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import Session
+
+    from webapp.asking import service
+
+    ask(client, NEW)
+    [kept] = asks(demo)
+    outcome = {}
+    with demo.app_context():
+        first = Session(db.engine)
+        service.open_ask(first, first.get(Ask, kept.id), editor_id=None)  # taken, not committed yet
+
+        def second_editor():
+            with demo.app_context(), Session(db.engine) as second:
+                try:
+                    service.open_ask(second, second.get(Ask, kept.id), editor_id=None, slug="another-address")
+                    second.commit()
+                    outcome["second"] = "opened"
+                except service.DecisionRefused as refused:
+                    outcome["second"] = refused.errors
+                except OperationalError:  # SQLite: busy, which the app answers with a 503 to retry
+                    outcome["second"] = "busy"
+
+        other = threading.Thread(target=second_editor)
+        other.start()
+        other.join(0.5)
+        first.commit()
+        first.close()
+        other.join(30)
+    assert outcome["second"] in ({"state": "This question has been decided already."}, "busy")
+    with demo.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Question).where(Question.text == NEW)) == 1
+    assert asks(demo)[0].state == OPEN

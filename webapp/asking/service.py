@@ -252,7 +252,17 @@ class DecisionRefused(ValueError):
         self.errors = errors
 
 
+_DECIDED = "This question has been decided already."
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def _take(session: Session, ask: Ask, now: dt.datetime) -> bool:
+    """Take a pending ask for this decision, once. Of two editors deciding it at the same
+    moment (on two app servers), the second's UPDATE waits for the first to commit, then
+    matches nothing: it is told the ask was decided, instead of making a second question."""
+    taken = session.execute(update(Ask).where(Ask.id == ask.id, Ask.state == PENDING, Ask.decided_at.is_(None))
+                            .values(decided_at=now).execution_options(synchronize_session=False))
+    return taken.rowcount == 1
 
 
 def _decided(ask: Ask, state: str, editor_id: int | None, now: dt.datetime) -> None:
@@ -268,10 +278,13 @@ def _join(session: Session, ask: Ask, question: Question, state: str, editor_id:
     request_for(session, question, ask.requester)
 
 
-def _with_same_key(session: Session, ask: Ask) -> list[Ask]:
-    """Other pending asks of the same text: they are decided with this one."""
-    return list(session.scalars(select(Ask).where(Ask.text_key == ask.text_key, Ask.state == PENDING,
-                                                  Ask.id != ask.id).order_by(Ask.id)))
+def _with_same_key(session: Session, ask: Ask, now: dt.datetime) -> list[Ask]:
+    """Other pending asks of the same text, taken to be decided with this one (any that
+    another decision holds are left to it)."""
+    others = session.scalars(select(Ask).where(Ask.text_key == ask.text_key, Ask.state == PENDING,
+                                               Ask.id != ask.id).order_by(Ask.id)).all()
+    return [other for other in others if _take(session, other, now)]
+
 
 
 def open_ask(session: Session, ask: Ask, *, editor_id: int | None, category_slug: str | None = None,
@@ -281,7 +294,7 @@ def open_ask(session: Session, ask: Ask, *, editor_id: int | None, category_slug
     now = now or utcnow()
     errors: dict[str, str] = {}
     if ask.state != PENDING:
-        errors["state"] = "This question has been decided already."
+        errors["state"] = _DECIDED
     category = ask.category
     if category_slug is not None:
         category = session.scalar(select(Category).where(Category.slug == category_slug)) if category_slug else None
@@ -294,16 +307,22 @@ def open_ask(session: Session, ask: Ask, *, editor_id: int | None, category_slug
         errors["slug"] = "Another question has this web address name; choose another."
     if errors:
         raise DecisionRefused(errors)
+    if not _take(session, ask, now):
+        raise DecisionRefused({"state": _DECIDED})
     question = session.scalar(select(Question).where(Question.text_key == ask.text_key).limit(1))
     if question is None:
         question = Question(slug=slug or free_slug(session, ask.text), text=ask.text, text_key=ask.text_key,
-                            status=UNANSWERED, category=category)
-        session.add(question)
-        session.flush()
+                            status=UNANSWERED, category_id=category.id if category else None)
+        try:
+            with session.begin_nested():
+                session.add(question)
+        except IntegrityError:  # another question took the address between our look and now
+            raise DecisionRefused({"slug": "Another question was given this web address name just now; "
+                                           "please decide again."}) from None
         state = OPEN
     else:
         state = MERGED
-    for one in [ask, *_with_same_key(session, ask)]:
+    for one in [ask, *_with_same_key(session, ask, now)]:
         _join(session, one, question, state if one is ask else MERGED, editor_id, now)
     session.flush()
     return question
@@ -313,13 +332,15 @@ def merge(session: Session, ask: Ask, into_slug: str, *, editor_id: int | None, 
     """The ask is another wording of an existing question: it becomes a request for that
     question's answer, and its asker is told which question it joined."""
     if ask.state != PENDING:
-        raise DecisionRefused({"state": "This question has been decided already."})
+        raise DecisionRefused({"state": _DECIDED})
     into_slug = (into_slug or "").strip().lower()
     question = session.scalar(select(Question).where(Question.slug == into_slug)) if _SLUG.match(into_slug) else None
     if question is None:
         raise DecisionRefused({"into": "Name an existing question by its web address name (the part after /q/)."})
     now = now or utcnow()
-    for one in [ask, *_with_same_key(session, ask)]:
+    if not _take(session, ask, now):
+        raise DecisionRefused({"state": _DECIDED})
+    for one in [ask, *_with_same_key(session, ask, now)]:
         _join(session, one, question, MERGED, editor_id, now)
     session.flush()
     return question
@@ -328,14 +349,17 @@ def merge(session: Session, ask: Ask, into_slug: str, *, editor_id: int | None, 
 def decline(session: Session, ask: Ask, reason: str, *, editor_id: int | None, now: dt.datetime | None = None) -> None:
     """Decline the ask; the reason is shown to the asker."""
     if ask.state != PENDING:
-        raise DecisionRefused({"state": "This question has been decided already."})
+        raise DecisionRefused({"state": _DECIDED})
     reason = clean_line(reason or "")
     if not reason:
         raise DecisionRefused({"reason": "Say why, in words the asker will read."})
     if len(reason) > REASON_MAX:
         raise DecisionRefused({"reason": f"Keep the reason to {REASON_MAX} characters (it has {len(reason)})."})
+    now = now or utcnow()
+    if not _take(session, ask, now):
+        raise DecisionRefused({"state": _DECIDED})
     ask.reason = reason
-    _decided(ask, DECLINED, editor_id, now or utcnow())
+    _decided(ask, DECLINED, editor_id, now)
     session.flush()
 
 

@@ -46,6 +46,10 @@ def _after_flush(session: Session, _context) -> None:
 
 
 def _after_commit(session: Session) -> None:
+    # SQLAlchemy calls this when a savepoint (begin_nested) is released too: the
+    # transaction is still open, and its changes are not visible to a drain yet.
+    if session.in_nested_transaction():
+        return
     if not session.info.pop(PENDING, None):
         return
     engine = _engine()
@@ -53,12 +57,14 @@ def _after_commit(session: Session) -> None:
         engine.committed(session)
 
 
-def _after_rollback(session: Session) -> None:
-    session.info.pop(PENDING, None)
+def _after_rollback(session: Session, previous) -> None:
+    # A savepoint rolled back leaves the outer transaction's earlier changes to commit.
+    if not previous.nested:
+        session.info.pop(PENDING, None)
 
 
 def listen(session_class: type[Session]) -> None:
     if not event.contains(session_class, "after_flush", _after_flush):
         event.listen(session_class, "after_flush", _after_flush)
         event.listen(session_class, "after_commit", _after_commit)
-        event.listen(session_class, "after_soft_rollback", lambda s, _t: _after_rollback(s))
+        event.listen(session_class, "after_soft_rollback", _after_rollback)
