@@ -192,7 +192,7 @@ def test_choosing_an_answered_offer_goes_to_the_answer(demo, client):
 
 
 @pytest.mark.parametrize("text", [OSTRICH, "how fast can an ostrich   run", "An ostrich: how fast can it run?",
-                                  "How fast can an ostritch run?"])
+                                  "How fast can an ostritch run?", "Fact check: how fast can an ostrich run?"])
 def test_the_same_question_again_becomes_a_request_not_a_question(demo, client, text):
     response = ask(client, text, confirmed=False)
     assert response.status_code == 200
@@ -201,6 +201,21 @@ def test_the_same_question_again_becomes_a_request_not_a_question(demo, client, 
     assert ("/q/how-fast-can-an-ostrich-run", "How fast can an ostrich run?") in links(body)
     assert requests_for(demo, "how-fast-can-an-ostrich-run") == 1
     assert asks(demo) == [] and question(demo, text=text) is None or text == OSTRICH
+
+
+@pytest.mark.parametrize("a, b, same", [
+    ("fact check: how fast can an ostrich run", "how fast can an ostrich run", True),
+    ("is it true that bats are blind", "are bats blind", True),
+    ("how fast do ostriches run", "how fast do ostrich run", True),
+    ("are bats blind", "are cats blind", False),  # one letter, another question
+    ("are bats blind", "are bats blond", False),
+    ("do cats land on their feet", "do cats land on their heads", False),
+    ("why is the sky blue", "why is the sea blue", False),
+])
+def test_which_texts_are_one_question(a, b, same):
+    from webapp.asking.service import close
+
+    assert close(a, b) is same and close(b, a) is same
 
 
 def test_an_answered_question_asked_again_points_to_its_answer(demo, client):

@@ -44,7 +44,8 @@ from webapp.search.results import Hit
 from webapp.usertext import clean_line, clean_text
 
 OFFERED = 5  # existing questions offered as "Is it one of these?"
-CLOSE_ENOUGH = 0.9  # difflib's ratio between two question keys that makes them one question
+CLOSE_ENOUGH = 0.9  # difflib's ratio between two question keys that may be one question
+SPELT_ALIKE, SPELT_ALIKE_LENGTH = 0.85, 5  # one word spelt otherwise: this alike, this long
 DECLINED_LATELY_DAYS = 90  # a declined ask this recent keeps an account reviewed
 DAY = dt.timedelta(days=1)
 WORD_LIST = Path(__file__).with_name("word_list.txt")
@@ -99,19 +100,33 @@ def listed_words(text: str, word_list: frozenset[str]) -> list[str]:
 
 # --- what it may already be -------------------------------------------------------------------
 
+# How readers introduce a claim they paste; not part of what it asks.
+_CLAIM_OPENING = re.compile(r"^(?:fact[- ]?check|true or false|claim|is it true that|is it true)\b[\s:,-]*")
+
+
 def _significant(key: str) -> frozenset[str]:
     return frozenset(w for w in WORD.findall(key) if w not in STOP_WORDS)
 
 
+def _ratio(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
 def close(a_key: str, b_key: str) -> bool:
-    """Whether two question keys ask the same thing: the same words apart from the
-    small ones, in any order, or nearly the same text (a typo, a plural)."""
-    if a_key == b_key:
-        return True
+    """Whether two question keys ask the same thing, once a claim's opening ("Fact
+    check:") is left aside: the same words apart from small ones like "an" and "it",
+    in any order; or all but one the same, and that one misspelt or plural ("ostritch",
+    "ostriches"), never another word ("bats" and "cats" are two questions)."""
+    a_key, b_key = _CLAIM_OPENING.sub("", a_key), _CLAIM_OPENING.sub("", b_key)
     words_a, words_b = _significant(a_key), _significant(b_key)
-    if words_a and words_a == words_b:
+    if a_key == b_key or (words_a and words_a == words_b):
         return True
-    return difflib.SequenceMatcher(None, a_key, b_key, autojunk=False).ratio() >= CLOSE_ENOUGH
+    only_a, only_b = words_a - words_b, words_b - words_a
+    if len(only_a) != 1 or len(only_b) != 1:
+        return False
+    (a_word,), (b_word,) = only_a, only_b
+    return (min(len(a_word), len(b_word)) >= SPELT_ALIKE_LENGTH and _ratio(a_word, b_word) >= SPELT_ALIKE
+            and _ratio(a_key, b_key) >= CLOSE_ENOUGH)
 
 
 def offers(session: Session, text: str, limit: int = OFFERED) -> list[Hit]:
