@@ -108,13 +108,15 @@ def _blueprints(app: Flask) -> None:
 
 
 def _page_parts(app: Flask) -> None:
-    """What graph and search add to the pages answers draws (webapp/answers/parts.py)."""
+    """What graph, search and revisions add to the pages answers draws (webapp/answers/parts.py)."""
     from webapp.answers import parts
     from webapp.graph import page_parts as graph_parts
+    from webapp.revisions import page_parts as revision_parts
     from webapp.search import page_parts as search_parts
 
     parts.add(app, question=graph_parts.on_question, shared=graph_parts.went_on, home=graph_parts.on_home)
     parts.add(app, content=search_parts.on_question, settled=search_parts.settled)
+    parts.add(app, content=revision_parts.on_question)
 
 
 def _templates(app: Flask) -> None:

@@ -79,9 +79,27 @@
     body.replaceChildren(message);
   }
 
+  // "Cite this answer": a Copy button beside each citation, where the browser can copy
+  // (without it, or without JavaScript, the citation is selectable text).
+  function showCopyButtons() {
+    if (!navigator.clipboard) return;
+    document.querySelectorAll("[data-copy]").forEach(function (button) { button.hidden = false; });
+  }
+
+  function copyCitation(event) {
+    var button = event.target.closest && event.target.closest("[data-copy]");
+    if (!button) return;
+    var source = document.getElementById(button.getAttribute("data-copy"));
+    navigator.clipboard.writeText(source.textContent).then(function () {
+      button.firstChild.textContent = "Copied";
+      window.setTimeout(function () { button.firstChild.textContent = "Copy"; }, 2000);
+    });
+  }
+
   function pageShown() {
     labelExpandAll();
     openSectionFromHash();
+    showCopyButtons();
   }
 
   document.addEventListener("DOMContentLoaded", pageShown);
@@ -90,6 +108,8 @@
   window.addEventListener("hashchange", openSectionFromHash);
   document.addEventListener("click", markReaderToggle);
   document.addEventListener("click", expandOrCollapseAll);
+  document.addEventListener("click", copyCitation);
+  document.addEventListener("htmx:afterSettle", showCopyButtons);
   document.addEventListener("toggle", followSectionInAddress, true);
   document.addEventListener("htmx:responseError", showLoadError);
   document.addEventListener("htmx:sendError", showLoadError);

@@ -69,7 +69,7 @@ def for_page(session: Session, version: str | None, question: Question) -> dict:
             section_html=[to_html(s.body, sources) for s in full.sections],
             jsonld=metadata.article_jsonld(full, url, site_name, home_url),
             claim_review=metadata.claim_review_jsonld(full, url, site_name, home_url),
-            verdict_labels=metadata.VERDICT_LABELS))
+            verdict_labels=metadata.VERDICT_LABELS, **parts.content_for(full)))
 
     found = cache.kept(session, version, key, render, settled=parts.content_settled)
     if parts.has_shared():

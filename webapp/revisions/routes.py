@@ -6,13 +6,17 @@ import re
 from functools import partial
 
 from flask import Blueprint, abort, current_app, request
+from markupsafe import Markup
 
 from webapp.answers import service as answers
+from webapp.answers.markdown import SourceRef, to_html
+from webapp.answers.metadata import VERDICT_LABELS
+from webapp.content.parser import ContentError, parse
 from webapp.extensions import db
 from webapp.lookups import or_404
 from webapp.pagination import page_number, page_of
 from webapp.rendering import render
-from webapp.revisions import service  # its models, and the importer's revisions
+from webapp.revisions import citing, service  # its models, and the importer's revisions
 from webapp.revisions.models import KIND_LABELS
 
 bp = Blueprint("revisions", __name__)
@@ -57,6 +61,28 @@ def diff(slug: str):
     return render("revisions/diff.html", block="difference", question=question, before=before, after=after,
                   changed=service.changed(before.revision.text, after.revision.text),
                   difference=service.diff_html(before.revision.text, after.revision.text))
+
+
+@bp.get("/q/<slug:slug>/history/<int(max=2147483647):number>")
+def revision(slug: str, number: int):
+    """The answer as revision `number` had it: the permalink a citation names."""
+    question = or_404(answers.question_by_slug(db.session, slug), answers.NO_QUESTION)
+    [entry] = service.described(db.session, [_revision(question.id, number)])
+    try:
+        answer = parse(f"{slug}.md", entry.revision.text)
+    except ContentError:  # every revision was written by the exporter; a damaged one is shown as its file
+        answer = None
+    latest = service.latest_number(db.session, question.id)
+    body = {}
+    if answer is not None:
+        sources = [SourceRef(s.title, s.publisher) for s in answer.sources]
+        body = dict(summary_html=to_html(answer.summary, sources),
+                    section_html=[Markup(to_html(text, sources)) for _heading, text in answer.sections])
+    citation = (citing.cite(site_name=current_app.config["SITE_NAME"], title=answer.question, slug=slug,
+                            permalink=citing.permalink(slug, number), checked_on=answer.checked_on, number=number)
+                if answer is not None and answer.checked_on else None)
+    return render("revisions/revision.html", block=None, question=question, entry=entry, answer=answer,
+                  latest=latest, citation=citation, verdict_labels=VERDICT_LABELS, **body)
 
 
 @bp.get("/corrections")
