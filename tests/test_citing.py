@@ -129,3 +129,18 @@ def test_revisions_that_do_not_exist(demo, client, url, status):
 
 def test_a_revision_page_is_whole_even_when_htmx_asks(demo, client):
     assert "<html" in text_of(client.get(SKY + "/history/1", headers=HTMX))
+
+
+# --- share ------------------------------------------------------------------------------------
+
+def test_an_answer_is_shared_with_plain_links_and_no_third_party_script(demo, client):
+    page = text_of(client.get(SKY, headers={"Host": "evil.example"}))
+    menu = part(page, '<nav class="share"', "</nav>")
+    found = dict((text, href) for href, text in re.findall(r'<a href="([^"]+)"[^>]*>([A-Za-z]+)', menu))
+    encoded = "https%3A//plumb.example/q/why-is-the-sky-blue"
+    assert set(found) == {"Email", "Bluesky", "X", "Facebook", "LinkedIn", "Reddit"}
+    assert all(encoded in html.unescape(href) for href in found.values())
+    assert "evil.example" not in menu
+    assert 'data-share-url="https://plumb.example/q/why-is-the-sky-blue"' in menu and " hidden>" in menu
+    # Only our own scripts on the page: sharing loads nothing from elsewhere.
+    assert all(src.startswith("/static/") for src in re.findall(r'<script[^>]+src="([^"]+)"', page))

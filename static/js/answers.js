@@ -96,10 +96,25 @@
     });
   }
 
+  // Share: the device's own share sheet, where the browser has one; the plain links stay.
+  function showShareButtons() {
+    if (!navigator.share) return;
+    document.querySelectorAll("[data-share]").forEach(function (button) { button.hidden = false; });
+  }
+
+  function share(event) {
+    var button = event.target.closest && event.target.closest("[data-share]");
+    if (!button) return;
+    navigator.share({ title: button.dataset.shareTitle, url: button.dataset.shareUrl }).catch(function () {
+      // Dismissed, or refused: the links beside it still work.
+    });
+  }
+
   function pageShown() {
     labelExpandAll();
     openSectionFromHash();
     showCopyButtons();
+    showShareButtons();
   }
 
   document.addEventListener("DOMContentLoaded", pageShown);
@@ -109,7 +124,9 @@
   document.addEventListener("click", markReaderToggle);
   document.addEventListener("click", expandOrCollapseAll);
   document.addEventListener("click", copyCitation);
+  document.addEventListener("click", share);
   document.addEventListener("htmx:afterSettle", showCopyButtons);
+  document.addEventListener("htmx:afterSettle", showShareButtons);
   document.addEventListener("toggle", followSectionInAddress, true);
   document.addEventListener("htmx:responseError", showLoadError);
   document.addEventListener("htmx:sendError", showLoadError);
