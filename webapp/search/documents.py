@@ -40,6 +40,7 @@ class QuestionTexts:
     status: str
     checked_on: dt.date | None
     cites: tuple[str, ...]  # the sources' domains, sorted
+    verdict: str | None  # the claim's verdict (webapp/content/parser.py VERDICTS), None without one
 
     @property
     def spell(self) -> str:
@@ -60,6 +61,7 @@ def texts(question: Question) -> QuestionTexts:
         category_name=question.category.name if question.category else "",
         status=question.status, checked_on=question.checked_on,
         cites=tuple(sorted({domain(s.url) for s in question.sources} - {""})),
+        verdict=question.verdict,
     )
 
 
@@ -85,6 +87,8 @@ def document(question: Question) -> dict:
     }
     if t.checked_on:
         fields["checked_on"] = dt.datetime.combine(t.checked_on, dt.time())
+    if t.verdict:  # left out, not empty: no term to match, and an unrated answer's version stays as it was
+        fields["verdict"] = t.verdict
     fields["version"] = version(sorted(fields.items()))
     return fields
 

@@ -1,7 +1,8 @@
 """A reader's query, in the reader's words: its words, phrases and operators.
 
-Words and "quoted phrases" are searched; four operators filter: `category:health`,
-`checked:2025-01..2025-06`, `is:unanswered` and `cites:example.org`. Anything else
+Words and "quoted phrases" are searched; five operators filter: `category:health`,
+`checked:2025-01..2025-06`, `is:unanswered`, `cites:example.org` and `verdict:false`
+(an operator's value may be quoted: `verdict:"mostly false"`). Anything else
 that looks like syntax (`*`, `field:`, brackets, a lone quote) is read as words, so no
 input can make the parser fail. Each engine translates a ReaderQuery into its own
 query language."""
@@ -12,10 +13,12 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from webapp.content.parser import VERDICTS
+
 
 MAX_QUERY = 200
 MAX_WORDS = 12
-_OPERATOR = re.compile(r"(?<![\w:])(category|checked|is|cites):(\S*)", re.IGNORECASE)
+_OPERATOR = re.compile(r'(?<![\w:])(category|checked|is|cites|verdict):("[^"]*"|\S*)', re.IGNORECASE)
 _PHRASE = re.compile(r'"([^"]*)"')
 WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 _DATE = r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?"
@@ -38,6 +41,7 @@ class ReaderQuery:
     status: str | None = None
     checked: tuple[dt.date | None, dt.date | None] | None = None
     cites: str | None = None
+    verdict: str | None = None  # one of VERDICTS
     cut: bool = False
     notes: list[str] = field(default_factory=list)
 
@@ -47,7 +51,8 @@ class ReaderQuery:
 
     @property
     def empty(self) -> bool:
-        return not (self.has_terms or self.category or self.status or self.checked or self.cites)
+        return not (self.has_terms or self.category or self.status or self.checked or self.cites
+                    or self.verdict)
 
 
 def normalise(raw: str) -> tuple[str, bool]:
@@ -91,6 +96,8 @@ def _operator(query: ReaderQuery, name: str, value: str) -> bool:
         query.checked = dates
     elif name == "cites" and _DOMAIN.match(value):
         query.cites = value.removeprefix("www.")
+    elif name == "verdict" and (verdict := "-".join(value.split())) in VERDICTS:
+        query.verdict = verdict  # "mostly false", as the answer page writes it, is mostly-false
     else:
         return False
     return True
@@ -101,6 +108,7 @@ HELP = {
     "is": "is: takes answered or unanswered",
     "checked": "checked: takes dates, like checked:2025-01..2025-06",
     "cites": "cites: takes a web address, like cites:example.org",
+    "verdict": f"verdict: takes {', '.join(VERDICTS[:-1])} or {VERDICTS[-1]}",
 }
 
 

@@ -35,6 +35,7 @@ class Hit:
     category_name: str
     answered: bool
     checked_on: dt.date | None
+    verdict: str | None = None  # the slug (mostly-false); the page says it in words
 
 
 @dataclass

@@ -8,6 +8,7 @@ from limits import parse
 
 from webapp import counting
 from webapp.answers import service as answers
+from webapp.answers.metadata import VERDICT_LABELS
 from webapp.content.naming import SLUG_RE
 from webapp.editors import editor_required
 from webapp.extensions import db
@@ -63,7 +64,7 @@ def search():
         page=page, query=query, choices=choices, search_url=search_url, search_text=query.text,
         counts_url=search_url(query.text, endpoint="search.counts"),
         page_title=(f"{query.text} — " if query.text else "") + f"Search — {current_app.config['SITE_NAME']}",
-        rebuilding=rebuilding,
+        rebuilding=rebuilding, verdict_labels=VERDICT_LABELS,
         recent=answers.recent_answers(db.session, 5) if page.total == 0 else [],
         categories=answers.categories_with_counts(db.session) if page.total == 0 else [],
     )

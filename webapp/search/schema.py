@@ -40,6 +40,7 @@ def make_schema() -> Schema:
         status=ID(stored=True, sortable=True),
         checked_on=DATETIME(stored=True, sortable=True),
         cites=KEYWORD(commas=True, lowercase=True),
+        verdict=ID(stored=True),  # a rated claim's verdict (true … false); absent when none
         spell=TEXT(analyzer=spelling_analyzer(), spelling=True),
         version=STORED(),
     )

@@ -51,6 +51,8 @@ def filters(query: ReaderQuery, category: str | None = None, status: str | None 
         terms.append(DateRange("checked_on", _at(start), _at(end, end=True)))
     if query.cites:
         terms.append(Term("cites", query.cites))
+    if query.verdict:
+        terms.append(Term("verdict", query.verdict))
     return And(terms) if terms else None
 
 
@@ -75,6 +77,7 @@ def _hit(hit, terms: set[str]) -> Hit:
         category_name=hit.get("category_name", ""),
         answered=hit.get("status") == "answered",
         checked_on=checked.date() if checked else None,
+        verdict=hit.get("verdict"),
     )
 
 

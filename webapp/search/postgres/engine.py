@@ -12,6 +12,7 @@ Rules that keep a document true to its question:
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import multiprocessing
 import re
@@ -39,16 +40,16 @@ MARKERS = re.compile("[\x02\x03\x04]")  # ts_headline's marks and delimiter; nev
 
 UPSERT = text(f"""
 INSERT INTO search_document (question_id, slug, question, summary, category, category_name, status,
-                             checked_on, cites, words, version, tsv)
-VALUES (:id, :slug, :question, :summary, :category, :category_name, :status, :checked_on, :cites, :words,
-        :version,
+                             checked_on, cites, verdict, words, version, tsv)
+VALUES (:id, :slug, :question, :summary, :category, :category_name, :status, :checked_on, :cites, :verdict,
+        :words, :version,
         setweight(to_tsvector('{CONFIG}', :question), 'A') ||
         setweight(to_tsvector('{CONFIG}', :summary || ' ' || :headings), 'B') ||
         setweight(to_tsvector('{CONFIG}', :bodies), 'C'))
 ON CONFLICT (question_id) DO UPDATE SET
   slug = EXCLUDED.slug, question = EXCLUDED.question, summary = EXCLUDED.summary,
   category = EXCLUDED.category, category_name = EXCLUDED.category_name, status = EXCLUDED.status,
-  checked_on = EXCLUDED.checked_on, cites = EXCLUDED.cites, words = EXCLUDED.words,
+  checked_on = EXCLUDED.checked_on, cites = EXCLUDED.cites, verdict = EXCLUDED.verdict, words = EXCLUDED.words,
   version = EXCLUDED.version, tsv = EXCLUDED.tsv
 """)
 LOCK = text("SELECT question_id FROM search_document WHERE question_id = ANY(:ids) ORDER BY question_id FOR UPDATE")
@@ -70,8 +71,18 @@ def row(t: QuestionTexts) -> dict:
         "category": t.category, "category_name": t.category_name, "status": t.status,
         "checked_on": t.checked_on, "cites": list(t.cites), "words": spelling_words(t),
     }
-    values["version"] = version(sorted((k, v) for k, v in values.items() if k != "id"))
+    values["version"] = with_verdict(version(sorted((k, v) for k, v in values.items() if k != "id")), t.verdict)
+    values["verdict"] = t.verdict
     return values
+
+
+def with_verdict(digest: str, verdict: str | None) -> str:
+    """A document's version with its verdict chained onto the digest of the rest.
+
+    Chained, not digested with the rest, so that migration 0015 (which added the
+    verdict) wrote the same version in SQL, `sha256(version || ':' || verdict)`, and no
+    document turned stale; a document without a verdict keeps the digest of the rest."""
+    return digest if verdict is None else hashlib.sha256(f"{digest}:{verdict}".encode()).hexdigest()
 
 
 def write(connection: Connection, ids: Iterable[int], words: bool = True) -> int:

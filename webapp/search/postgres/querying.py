@@ -78,6 +78,8 @@ def operators(sql: Sql, query: ReaderQuery) -> list[str]:
             where.append(f"d.checked_on <= {sql.bind(end)}")
     if query.cites:
         where.append(f"d.cites @> ARRAY[CAST({sql.bind(query.cites)} AS text)]")
+    if query.verdict:
+        where.append(f"d.verdict = {sql.bind(query.verdict)}")
     return where
 
 
@@ -165,10 +167,11 @@ def _rows(session: Session, sql: Sql, where: list[str], order: str, tsq: str | N
     """One window of hits in `order`, their question and summary marked by ts_headline
     after the LIMIT, so only the window's rows pay for it."""
     return session.execute(text(
-        f"SELECT p.slug, p.category, p.category_name, p.status, p.checked_on, "
+        f"SELECT p.slug, p.category, p.category_name, p.status, p.checked_on, p.verdict, "
         f"  {_headline('p.question', WHOLE) if tsq else 'p.question'}, "
         f"  {_headline('p.summary', SNIPPET) if tsq else 'p.summary'}, p.summary "
-        f"FROM (SELECT d.slug, d.category, d.category_name, d.status, d.checked_on, d.question, d.summary, "
+        f"FROM (SELECT d.slug, d.category, d.category_name, d.status, d.checked_on, d.verdict, d.question, "
+        f"        d.summary, "
         f"        {tsq or 'NULL::tsquery'} AS q, row_number() OVER () AS n "
         f"      FROM (SELECT * FROM search_document d WHERE {' AND '.join(where) or 'true'} "
         f"            ORDER BY {order} LIMIT {limit} OFFSET {offset}) d) p ORDER BY p.n"), sql.params).all()
@@ -200,9 +203,10 @@ def _best_first(session: Session, sql: Sql, parts: list[str], any_of: str, filte
 
 
 def _hit(row) -> Hit:
-    slug, category, name, status, checked, question, headline, summary = row
+    slug, category, name, status, checked, verdict, question, headline, summary = row
     return Hit(slug=slug, question=_marked(question), snippet=_snippet(headline, summary),
-               category=category, category_name=name, answered=status == "answered", checked_on=checked)
+               category=category, category_name=name, answered=status == "answered", checked_on=checked,
+               verdict=verdict)
 
 
 def _headline(column: str, options: str) -> str:

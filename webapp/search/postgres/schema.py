@@ -33,6 +33,9 @@ documents = Table(
     Column("version", Text, nullable=False),
     # question A, summary and headings B, section bodies and sources C
     Column("tsv", TSVECTOR, nullable=False),
+    # A rated claim's verdict (true … false), NULL when none. Last, where migration 0015
+    # added it, so that tables made by create_all and by the migrations are the same.
+    Column("verdict", Text),
     # RUM, not GIN: it keeps each word's positions and weights in the index, so the
     # best-ranked matches come out of the index in order (tsv <=> query) without
     # reading every match's tsvector from the table (docs/search.md, the figures).
@@ -41,6 +44,9 @@ documents = Table(
     Index("search_document_category", "category"),
     Index("search_document_checked_on", "checked_on"),
     Index("search_document_cites", "cites", postgresql_using="gin"),
+    # Partial: only the rated answers, a few of all, so the index stays small; it serves
+    # `verdict:` on its own (without words), where no other index narrows the rows.
+    Index("search_document_verdict", "verdict", postgresql_where=text("verdict IS NOT NULL")),
     # Narrow rows: the texts go to TOAST (see NARROW), so counting matches by category
     # and status reads a 20 MB table at 100,000 questions instead of 118 MB.
     postgresql_with={"toast_tuple_target": "128"},
