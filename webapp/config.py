@@ -125,6 +125,10 @@ def from_environment() -> dict:
         "CONFIRM_LINK_HOURS": int(os.environ.get("CONFIRM_LINK_HOURS", "48")),
         # How often an open page asks whether the supporter count moved (a 304 if not).
         "SUPPORT_POLL_SECONDS": int(os.environ.get("SUPPORT_POLL_SECONDS", "15")),
+        # Other sites whose pages may show /embed/support in an iframe (docs/support.md):
+        # origins (https://news.example.org; http:// only for localhost), space- or
+        # comma-separated, or * for any site. Empty: Plumb's own pages only.
+        "EMBED_FRAME_ANCESTORS": os.environ.get("EMBED_FRAME_ANCESTORS", ""),
         "PLEDGE_LIMIT": os.environ.get("PLEDGE_LIMIT", "20 per minute;200 per day"),
         # Who collects pledges (docs/support.md): record (nothing is collected) or stripe
         # (Stripe Checkout; the pledge counts once Stripe's signed webhook says it is paid).

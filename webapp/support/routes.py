@@ -21,7 +21,7 @@ from webapp.pagination import page_number
 from webapp.redirects import same_site_referrer
 from webapp.site import errors, headers, unavailable
 from webapp.rendering import go, render, wants_fragment
-from webapp.support import campaigns, choices, payments, pledges, providers, wall
+from webapp.support import campaigns, choices, embed, payments, pledges, providers, wall
 from webapp.support import widget as w
 from webapp.support.models import ACTIVE, Pledge
 
@@ -59,8 +59,11 @@ def _page(status: int = 200, **ctx):
     if wall_page is None and number > 1:  # past the wall's end, or no campaign and so no wall
         abort(404, description="That page is past the end of the supporter wall.")
     chart = wall.chart(db.session, campaign, utcnow().date()) if campaign else None
+    # For publishers: the iframe to copy, and the JSON for sites that draw their own.
+    sharing = dict(embed_snippet=embed.snippet(current_app.config["SITE_NAME"]),
+                   progress_json_url=embed.progress_json_url(), embed_anywhere=embed.anywhere()) if campaign else {}
     response = make_response(render("support/page.html", block="wall" if request.args.get("page") else None,
-                                    wall_page=wall_page, chart=chart, **context), status)
+                                    wall_page=wall_page, chart=chart, **sharing, **context), status)
     return response
 
 
@@ -71,6 +74,13 @@ def _forms_may_go_to_checkout(state) -> None:
     only if the page's `form-action` names that page's origin too."""
     if state.app.config["PAYMENT_PROVIDER"] == providers.STRIPE:
         headers.allow_form_action(state.app, providers.checkout_origin(state.app.config["STRIPE_API_BASE"]))
+
+
+@bp.record_once
+def _progress_on_other_sites(state) -> None:
+    """/embed/support and /support/progress.json (embed.py): their own blueprint, since
+    the embed's address is not under /support; EMBED_FRAME_ANCESTORS is checked here."""
+    embed.register(state.app)
 
 
 @bp.get("")
