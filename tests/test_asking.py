@@ -171,6 +171,12 @@ def test_questions_like_it_are_offered_first_answered_first(demo, client, htmx):
     assert asks(demo) == []  # nothing kept until the reader chooses
 
 
+def test_offers_say_a_claim_s_verdict_in_words(demo, client):
+    body = text_of(ask(client, "Is the Great Wall of China really visible from the Moon?", confirmed=False))
+    offers = part(body, '<ol class="ask-offers', "</ol>")
+    assert "great-wall-visible-from-space" in offers and "Verdict: <strong>False</strong>" in offers
+
+
 def test_choosing_an_unanswered_offer_requests_its_answer(demo, client):
     response = client.post("/ask", data={"csrf_token": csrf_token(client, "/ask"),
                                          "choose": "how-fast-can-an-ostrich-run"}, headers=HTMX)

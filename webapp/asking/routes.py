@@ -12,6 +12,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from webapp.answers.metadata import VERDICT_LABELS
 from webapp.answers.models import Category
 from webapp.asking import service
 from webapp.asking.models import PENDING, Ask
@@ -65,7 +66,7 @@ def _box(step: str, status: int = 200, **ctx):
     """The ask box in one of its steps: in place for htmx, else as the /ask page."""
     ctx.setdefault("draft", service.Draft())
     ctx.setdefault("form_key", secrets.token_urlsafe(24))
-    body = render("asking/ask.html", block="ask_box", step=step, **ctx)
+    body = render("asking/ask.html", block="ask_box", step=step, verdict_labels=VERDICT_LABELS, **ctx)
     response = make_response(body, status)
     response.headers["Cache-Control"] = "private, no-store"
     return response
