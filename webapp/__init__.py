@@ -96,9 +96,11 @@ def _blueprints(app: Flask) -> None:
     from webapp.asking.routes import bp as asking
     from webapp.desk import home_routes, routes as desk_routes  # noqa: F401 - they add the desk's routes
     from webapp.desk.blueprint import bp as desk
+    from webapp.feeds.routes import bp as feeds
 
     for blueprint in (accounts, answers, graph, search, site, support.bp, revisions, reports, asking, desk):
         app.register_blueprint(blueprint)
+    app.register_blueprint(feeds)
     errors.register(app)
     hosts.register(app)
     unavailable.register(app)
