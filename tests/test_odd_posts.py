@@ -37,6 +37,10 @@ FIELDS = {
     "graph.clear_trail": [],
     "reports.report": ["what", "source_url", "email"],
     "reports.decide": ["state", "note", "revision", "back"],
+    "following.follow": ["action"],
+    "following.renew_feed": [],
+    "following.email_choice": ["email_digest"],
+    "following.unsubscribe": ["List-Unsubscribe"],  # a mail client's one click (RFC 8058)
     "asking.ask": ["text", "context", "key", "confirmed", "choose"],
     "asking.decide": ["action", "category", "slug", "into", "reason", "back"],
     "desk.edit": DESK_FORM,
@@ -56,7 +60,7 @@ ODD = st.one_of(
     st.sampled_from(["1000", "custom", "once", "monthly", "0", "-1", "1e9", "99999999999999999999", "\x00",
                      "reader@example.org", "x" * 2000, "a" * 20, "/\\evil.example",
                      "save", "preview", "add-source", "down-source-0", "pick-related:x", "correction", "fixed",
-                     "2025-11-08", "https://example.org/x", "yes", "open", "merge", "decline", "animals",
+                     "2025-11-08", "https://example.org/x", "yes", "open", "merge", "decline", "animals", "follow", "unfollow", "on", "off",
                      "Do cats always land on their feet?"]),
 )
 

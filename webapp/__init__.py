@@ -94,11 +94,12 @@ def _blueprints(app: Flask) -> None:
     from webapp.revisions.routes import bp as revisions
     from webapp.reports.routes import bp as reports
     from webapp.asking.routes import bp as asking
+    from webapp.following.routes import bp as following
     from webapp.desk import home_routes, routes as desk_routes  # noqa: F401 - they add the desk's routes
     from webapp.desk.blueprint import bp as desk
     from webapp.feeds.routes import bp as feeds
 
-    for blueprint in (accounts, answers, graph, search, site, support.bp, revisions, reports, asking, desk):
+    for blueprint in (accounts, answers, graph, search, site, support.bp, revisions, reports, asking, following, desk):
         app.register_blueprint(blueprint)
     app.register_blueprint(feeds)
     errors.register(app)
@@ -110,15 +111,17 @@ def _blueprints(app: Flask) -> None:
 
 
 def _page_parts(app: Flask) -> None:
-    """What graph, search and revisions add to the pages answers draws (webapp/answers/parts.py)."""
+    """What graph, search, revisions and following add to the pages answers draws (webapp/answers/parts.py)."""
     from webapp.answers import parts
     from webapp.graph import page_parts as graph_parts
+    from webapp.following import page_parts as following_parts
     from webapp.revisions import page_parts as revision_parts
     from webapp.search import page_parts as search_parts
 
     parts.add(app, question=graph_parts.on_question, shared=graph_parts.went_on, home=graph_parts.on_home)
     parts.add(app, content=search_parts.on_question, settled=search_parts.settled)
     parts.add(app, content=revision_parts.on_question)
+    parts.add(app, question=following_parts.on_question)
 
 
 def _templates(app: Flask) -> None:

@@ -16,6 +16,7 @@ from webapp.extensions import db
 
 from webapp.accounts.cli import accounts_cli
 from webapp.asking.cli import asks_cli
+from webapp.following.cli import following_cli
 from webapp.content.cli import content_cli, imported
 from webapp.graph.cli import graph_cli, refresh_with_progress
 from webapp.operations.backups import backup_command, restore_command
@@ -58,6 +59,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(graph_cli)
     app.cli.add_command(support_cli)
     app.cli.add_command(asks_cli)
+    app.cli.add_command(following_cli)
     # Flask-Migrate's `flask db` group (one object per process; adding again is harmless).
     db_group.add_command(backup_command)
     db_group.add_command(restore_command)

@@ -5,6 +5,7 @@ and fails with the whole list of violations (rule, page, element), so one run te
 every owner what to fix."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from tests.readers import PASSWORD, Auth, make_user
 from webapp.answers import service as answers
 from webapp.asking import service as asking
 from webapp.desk import drafts, editing
+from webapp.clock import utcnow
 from webapp.extensions import db
 from webapp.graph import requests
 from webapp.reports import service as reports
@@ -95,6 +97,7 @@ def site(tmp_path_factory):
     import_demo(app)
     make_campaign(app)
     editor_id = make_user(app, EDITOR, "Edi Tor", PASSWORD, editor=True)
+    follow_the_answer(app, editor_id)  # before its correction: /account/following marks it
     fixed_by = correct(app, ANSWER.rsplit("/", 1)[1], "much more strongly", "far more strongly",
                        "Blue light is scattered far more, not much more", editor_id)
     reader_activity(app, editor_id, fixed_by)
@@ -105,6 +108,26 @@ def site(tmp_path_factory):
     with in_a_thread(app) as url:
         yield url
     drop(app)
+
+
+def follow_the_answer(app, editor_id: int) -> None:
+    from webapp.following import service as following
+
+    with app.app_context():
+        following.follow(db.session, editor_id, answers.question_by_slug(db.session, ANSWER.rsplit("/", 1)[1]).id,
+                         now=utcnow() - dt.timedelta(days=1))
+        db.session.commit()
+
+
+def open_the_citations(page):
+    page.get_by_text("Cite this answer").click()
+    expect(page.locator("#cite-bibtex")).to_be_visible()
+
+
+def lists_the_followed_answer(page):
+    """Marked "corrected since your last visit" on the first run; reading the answer (the
+    next visit) clears the mark for the runs after."""
+    expect(page.locator(".following-items li")).to_have_count(1)
 
 
 def open_a_section(page):
@@ -286,6 +309,8 @@ VISITS = [
     Visit("an answer's history", ANSWER + "/history"),
     Visit("what changed between two revisions", ANSWER + "/history/diff?from=1&to=2"),
     Visit("corrections", "/corrections"),
+    Visit("a revision's own page, its citations open", ANSWER + "/history/1", before=open_the_citations),
+    Visit("answer page, its citations open", ANSWER, before=open_the_citations),
     Visit("ask a question", "/ask"),
     Visit("ask, a mistake in the form (422)", "/ask", before=ask_in_symbols),
     Visit("ask, is it one of these?", "/ask", before=offer_questions),
@@ -295,6 +320,8 @@ VISITS = [
     Visit("register", "/register"),
     Visit("login", "/login", after=log_in),
     Visit("account (logged in, a report's outcome, their questions)", "/account", before=lists_my_questions),
+    Visit("questions followed (logged in)", "/account/following", before=lists_the_followed_answer),
+    Visit("answer page, followed (logged in)", ANSWER),
     Visit("my support (logged in)", "/support/mine", before=lists_the_pledge),
     Visit("orphans (editor)", "/explore/orphans"),
     Visit("search gaps (editor)", "/search/gaps"),

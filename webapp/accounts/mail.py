@@ -9,6 +9,7 @@ import logging
 import smtplib
 from collections import deque
 from dataclasses import dataclass
+from email import policy
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Protocol
@@ -18,6 +19,10 @@ from flask import Flask, current_app
 logger = logging.getLogger(__name__)
 
 KEPT_MESSAGES = 20
+# Lines up to RFC 5322's limit: a long address in a header (List-Unsubscribe) stays one
+# <…> address, where the default 78 would encode it as RFC 2047 words mail clients
+# cannot follow.
+HEADERS_UNFOLDED = policy.SMTP.clone(max_line_length=998)
 # What a reader is told when a message could not be handed over, and when to try again.
 FAILED = "We could not send you a message just now. Please try again in a few minutes."
 RETRY_SECONDS = 120
@@ -32,11 +37,13 @@ class Message:
     to: str
     subject: str
     text: str
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 class Mailer(Protocol):
-    def send(self, to: str, subject: str, text: str) -> None:
-        """Deliver one plain-text message, or raise MailError."""
+    def send(self, to: str, subject: str, text: str, headers: dict[str, str] | None = None) -> None:
+        """Deliver one plain-text message (with these extra headers, such as
+        List-Unsubscribe), or raise MailError."""
 
 
 class SmtpMailer:
@@ -47,10 +54,12 @@ class SmtpMailer:
         self.server, self.port, self.sender = server, port, sender
         self.username, self.password, self.use_tls, self.timeout = username, password, use_tls, timeout
 
-    def send(self, to: str, subject: str, text: str) -> None:
-        message = EmailMessage()
+    def send(self, to: str, subject: str, text: str, headers: dict[str, str] | None = None) -> None:
+        message = EmailMessage(policy=HEADERS_UNFOLDED)
         message["From"], message["To"], message["Subject"] = self.sender, to, subject
         message["Message-ID"] = make_msgid(domain=self.sender.rpartition("@")[2].strip("> ") or None)
+        for name, value in (headers or {}).items():
+            message[name] = value
         message.set_content(text)
         try:
             with smtplib.SMTP(self.server, self.port, timeout=self.timeout) as smtp:
@@ -70,8 +79,8 @@ class LogMailer:
     def __init__(self) -> None:
         self.sent: deque[Message] = deque(maxlen=KEPT_MESSAGES)
 
-    def send(self, to: str, subject: str, text: str) -> None:
-        self.sent.append(Message(to, subject, text))
+    def send(self, to: str, subject: str, text: str, headers: dict[str, str] | None = None) -> None:
+        self.sent.append(Message(to, subject, text, tuple((headers or {}).items())))
         logger.warning("mail to %s (MAIL_SERVER is not set, so it was only logged): %s\n%s", to, subject, text)
 
 

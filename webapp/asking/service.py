@@ -37,6 +37,7 @@ from webapp.asking.models import CONTEXT_MAX, DECLINED, MERGED, OPEN, PENDING, R
 from webapp.clock import utcnow
 from webapp.content.naming import fold_accents, slugify, text_key
 from webapp.graph.models import AnswerRequest
+from webapp.graph.requests import answer_requested
 from webapp.pagination import Page, paginate
 from webapp.search import service as search
 from webapp.search.query import STOP_WORDS, WORD
@@ -242,6 +243,7 @@ def request_for(session: Session, question: Question, requester: str) -> bool:
                                                      AnswerRequest.requester == requester)) is not None:
         return False
     session.add(AnswerRequest(question_id=question.id, requester=requester))
+    answer_requested.send(session, question_id=question.id, requester=requester)
     return True
 
 

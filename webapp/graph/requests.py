@@ -5,12 +5,19 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
+from blinker import Namespace
+
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from webapp.answers.models import UNANSWERED, Question
 from webapp.graph.models import AnswerRequest
+
+# Sent (session, question_id=, requester=) when a reader's request is added, in the same
+# transaction: a feature above graph may act on it (following follows the question for
+# an account) without graph knowing of it.
+answer_requested = Namespace().signal("answer-requested")
 
 
 def new_reader_token() -> str:
@@ -41,6 +48,7 @@ def request_answer(session: Session, question: Question, requester: str) -> bool
             session.add(AnswerRequest(question_id=question.id, requester=requester))
     except IntegrityError:  # the savepoint is rolled back; the transaction goes on
         return False
+    answer_requested.send(session, question_id=question.id, requester=requester)
     session.commit()
     return True
 

@@ -10,6 +10,7 @@ import difflib
 import re
 from dataclasses import dataclass
 
+from blinker import Namespace
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
@@ -22,6 +23,13 @@ from webapp.content import importer
 from webapp.revisions.models import CORRECTION, UPDATE, Revision
 
 BEFORE_REVISIONS = "as it was before revisions were kept"
+_UNANSWERED_FILE = re.compile(r"^status:\s*'?unanswered'?\s*$", re.MULTILINE)
+
+# Sent (session, question=, revision=, answered_now=) when a revision is added, in its
+# transaction. `answered_now`: this revision is the one that answered the question (the
+# one before said it was not answered yet, or there was none). Following listens, to
+# tell the question's followers.
+recorded = Namespace().signal("revision-recorded")
 
 
 def latest(session: Session, question_id: int) -> Revision | None:
@@ -58,11 +66,14 @@ def record(session: Session, question: Question, kind: str, note: str, editor_id
     session.expire(question, ["sections", "sources", "links", "category"])
     if number is None:
         number = latest_number(session, question.id) + 1
+    before = by_number(session, question.id, number - 1) if number > 1 else None
     revision = Revision(question_id=question.id, number=number, kind=kind, note=note, editor_id=editor_id,
                         text=render_file(question), created_at=now)
     session.add(revision)
     if kind == CORRECTION:
         question.corrected_on = now.date()
+    answered_now = question.answered and (before is None or bool(_UNANSWERED_FILE.search(before.text)))
+    recorded.send(session, question=question, revision=revision, answered_now=answered_now)
     return revision
 
 
