@@ -4,14 +4,13 @@ the reader's account, an editor opening it from /desk/asks, and the question the
 /requests and at its own address; and the same form without JavaScript."""
 from __future__ import annotations
 
-import itertools
 import re
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.accessibility import settle
-from tests.readers import PASSWORD, make_user
+from tests.browser.people import account, log_in
 from tests.servers import serving_demo
 
 pytestmark = pytest.mark.browser
@@ -19,7 +18,6 @@ pytestmark = pytest.mark.browser
 HIGH = "100000 per minute"  # several logins and asks a run from one address: never limited
 NOTHING = "wobblefrotz zzqx"  # no demo question has these words
 LIGHTNING = "Does lightning ever strike the same place twice?"  # answered in the demo
-numbers = itertools.count(1)
 
 
 @pytest.fixture(scope="module")
@@ -28,21 +26,6 @@ def server(tmp_path_factory):
     with serving_demo(tmp_path_factory.mktemp("live-ask"), LOGIN_LIMIT_ADDRESS=HIGH,
                       LOGIN_LIMIT_ACCOUNT_ADDRESS=HIGH, ASK_LIMIT=HIGH, ASK_DAILY_CAP=1000) as served:
         yield served
-
-
-def account(server, editor: bool = False) -> str:
-    """A new confirmed account's email (an editor's if asked)."""
-    email = f"{'editor' if editor else 'reader'}{next(numbers)}@example.org"
-    make_user(server.app, email, "Edi Tor" if editor else "Rea Der", PASSWORD, editor=editor)
-    return email
-
-
-def log_in(page, server, email: str, then: str) -> None:
-    page.goto(f"{server.url}/login?next={then}")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(server.url + then)
 
 
 def offers_lightning(box) -> None:

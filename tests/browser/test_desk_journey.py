@@ -4,13 +4,12 @@ answer (/corrections, what changed, "Corrected on", the history), a reader's rep
 an editor fixes and the reader sees on /account; and the editing form without JavaScript."""
 from __future__ import annotations
 
-import itertools
 import re
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.readers import PASSWORD, make_user
+from tests.browser.people import account, log_in
 from tests.servers import serving_demo
 from webapp.clock import utcnow
 from webapp.templating import long_date
@@ -22,7 +21,6 @@ OSTRICH = "how-fast-can-an-ostrich-run"  # not answered yet in the demo content
 NAPOLEON = "napoleon-short"
 GOLDFISH = "goldfish-memory"
 WATER = "eight-glasses-of-water"
-numbers = itertools.count(1)
 
 
 @pytest.fixture(scope="module")
@@ -31,21 +29,6 @@ def server(tmp_path_factory):
     with serving_demo(tmp_path_factory.mktemp("live-desk"), LOGIN_LIMIT_ADDRESS=HIGH,
                       LOGIN_LIMIT_ACCOUNT_ADDRESS=HIGH, REPORT_LIMIT=HIGH) as served:
         yield served
-
-
-def account(server, editor: bool = False) -> str:
-    """A new confirmed account's email (an editor's if asked)."""
-    email = f"{'editor' if editor else 'reader'}{next(numbers)}@example.org"
-    make_user(server.app, email, "Edi Tor" if editor else "Rea Der", PASSWORD, editor=editor)
-    return email
-
-
-def log_in(page, server, email: str, then: str) -> None:
-    page.goto(f"{server.url}/login?next={then}")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(server.url + then)
 
 
 def today() -> str:
