@@ -88,7 +88,7 @@ def test_a_logged_out_reader_logs_in_inside_the_widget_pledges_and_another_reade
     page = open_page()
     widget = open_answer(page, server)
     expect_count(widget, 0, "0")
-    expect(page.get_by_role("link", name="Log in")).to_be_visible()
+    expect(page.get_by_role("link", name="Log in", exact=True)).to_be_visible()
     widget.get_by_role("radio", name="$10").check()
     widget.get_by_role("radio", name="One time").check()
     widget.get_by_text("Add a public name and message").click()
@@ -118,7 +118,7 @@ def test_a_logged_out_reader_logs_in_inside_the_widget_pledges_and_another_reade
     expect(widget.locator(".support-thanks")).to_be_focused()  # the top reloading took no focus
     header = page.get_by_role("navigation", name="Site")
     expect(header.get_by_role("link", name=name)).to_be_visible()  # the header knows who is logged in
-    expect(header.get_by_role("link", name="Log in")).to_have_count(0)
+    expect(header.get_by_role("link", name="Log in", exact=True)).to_have_count(0)
 
     # The other reader's widget polls; the new count shows without a reload.
     expect(other_widget.locator("progress#support-bar")).to_have_attribute(
