@@ -133,11 +133,7 @@ def close(a_key: str, b_key: str) -> bool:
 def offers(session: Session, text: str, limit: int = OFFERED) -> list[Hit]:
     """The existing questions closest to `text` by search, answered ones first (the
     order search ranked them in, otherwise)."""
-    words = sorted(set(search.parse_query(text).words), key=len, reverse=True)[: search.SIMILAR_WORDS]
-    if not words:
-        return []
-    hits = search.search(session, search.parse_query(" ".join(words)), counts=False).hits[:limit]
-    return sorted(hits, key=lambda hit: not hit.answered)
+    return sorted(search.answers_like(session, text, limit, status=None), key=lambda hit: not hit.answered)
 
 
 def same_question(session: Session, draft: Draft, hits: list[Hit]) -> Question | None:

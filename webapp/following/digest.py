@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -88,7 +88,7 @@ def _told_up_to(session: Session, user_id: int) -> int:
 def _recently_told(session: Session, user_id: int, now: dt.datetime) -> bool:
     return session.scalar(select(Digest.id).where(
         Digest.user_id == user_id, Digest.created_at > now - DAY,
-        or_(Digest.status.in_((SENT, UNKNOWN)), Digest.status == SENDING)).limit(1)) is not None
+        Digest.status.in_((SENT, UNKNOWN, SENDING))).limit(1)) is not None
 
 
 def accounts_with_news(session: Session) -> list[int]:

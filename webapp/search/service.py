@@ -27,13 +27,16 @@ def search_text(session: Session, text: str, **choices) -> SearchPage:
     return search(session, parse_query(text), counts=False, **choices)
 
 
-def answers_like(session: Session, text: str, limit: int = 5) -> list[Hit]:
-    """The best answered search results for a question's text.
+def answers_like(session: Session, text: str, limit: int = 5, status: str | None = "answered") -> list[Hit]:
+    """The best search results for a question's text: answered ones (any, with
+    `status=None`); none for a text without words.
 
     Its five longest words: search cost grows with every word, and the long ones carry
     the meaning ("energy", "brain") where the short ones mostly match everything."""
     words = sorted(set(parse_query(text).words), key=len, reverse=True)[:SIMILAR_WORDS]
-    return search(session, parse_query(" ".join(words)), status="answered", counts=False).hits[:limit]
+    if not words:
+        return []
+    return search(session, parse_query(" ".join(words)), status=status, counts=False).hits[:limit]
 
 
 def similar_answered(session: Session, question_id: int, excluded: set[int], wanted: int) -> list[int]:
