@@ -12,7 +12,7 @@ REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
 STATIC_BUILD := static/build
 STATIC_SOURCES := $(wildcard frontend/* static/css/*.css static/js/*.js static/favicon.svg)
 # What every search engine must pass (webapp/search/engine.py).
-SEARCH_CONTRACT := tests/test_search.py tests/test_search_index.py tests/test_search_verdict.py tests/test_graph_suggestions.py
+SEARCH_CONTRACT := tests/test_search.py tests/test_search_index.py tests/test_search_verdict.py tests/test_search_meaning.py tests/test_graph_suggestions.py
 
 .PHONY: run serve setup static migrate demo lint test test-sqlite test-postgres bench clean
 

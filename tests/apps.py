@@ -35,6 +35,9 @@ def make_app(folder: Path, **overrides):
         "SEARCH_ENGINE": os.environ.get("TEST_SEARCH_ENGINE", ""),
         "SITE_URL": "https://plumb.example",
         "SEARCH_REBUILD_IN_BACKGROUND": False,
+        # Each search reads the vectors other processes wrote (tests/test_search_meaning.py
+        # checks the interval itself).
+        "SEARCH_MEANING_REFRESH": 0.0,
         # Reading figures ("went on to read") show at once; tests/test_answer_cache.py sets its own.
         "ANSWER_SHARED_SECONDS": 0,
         # Rate limits in Redis when TEST_REDIS_URL names one (`make test` does where it answers).

@@ -182,8 +182,8 @@ def race_a_drain_against_a_newer_commit(demo, whoosh, monkeypatch) -> None:
     read_documents = sync.documents_for
     raced = []
 
-    def read_then_let_another_writer_in(session, ids):
-        docs = read_documents(session, ids)
+    def read_then_let_another_writer_in(session, ids, **choices):
+        docs = read_documents(session, ids, **choices)
         if not raced:  # drain A only; B's own read (if it gets the lock) is left alone
             raced.append(True)
             question(SKY).summary = "Newer words about blimps [1]."

@@ -57,6 +57,12 @@ def from_environment() -> dict:
         "SEARCH_DRAIN_ON_COMMIT": True,
         # Serving processes rebuild a missing index in a thread and say so meanwhile.
         "SEARCH_REBUILD_IN_BACKGROUND": True,
+        # Search by meaning beside the words (docs/search.md); 0 turns it off.
+        "SEARCH_MEANING": os.environ.get("SEARCH_MEANING", "1") != "0",
+        # How alike (cosine, -1 to 1) a question found by meaning alone must be to be shown.
+        "SEARCH_MEANING_FLOOR": float(os.environ.get("SEARCH_MEANING_FLOOR", "0.35")),
+        # How often (seconds) a process reads the vectors other processes wrote.
+        "SEARCH_MEANING_REFRESH": float(os.environ.get("SEARCH_MEANING_REFRESH", "2.0")),
         # Strict-Transport-Security max-age in production (0 sends none).
         "HSTS_SECONDS": int(os.environ.get("HSTS_SECONDS", str(365 * 24 * 3600))),
         "SITE_NAME": os.environ.get("SITE_NAME", "Plumb"),

@@ -25,6 +25,7 @@ from webapp.lookups import or_404
 from webapp.rendering import go, render, wants_fragment
 from webapp.revisions import service as revisions
 from webapp.revisions.models import KIND_LABELS, KINDS, UPDATE
+from webapp.search import service as search_service
 
 PICK = "pick-related:"
 FINDER_LIMIT = 8
@@ -61,7 +62,9 @@ def _form(draft: Draft, *, question: Question | None, base: int, status: int = 2
                    preview=_preview(draft) if preview or wants_fragment() else None, found=found, kinds=KINDS,
                    kind_labels=KIND_LABELS, kind=kind, note=note, categories=_categories(), target=target,
                    verdict_labels=VERDICT_LABELS,
-                   live_problem=drafts.check(db.session, draft, question) if preview else None)
+                   live_problem=drafts.check(db.session, draft, question) if preview else None,
+                   alike=search_service.likely_duplicates(db.session, draft.question)
+                   if question is None and draft.question.strip() else [])
     response = make_response(render("desk/edit.html", block="editor", **context), status)
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -13,6 +13,7 @@ from webapp.answers.models import Question
 from webapp.extensions import db
 from webapp.search import gaps
 from webapp.search.index import IndexUnavailable
+from webapp.search.meaning import store as meaning
 
 search_cli = AppGroup("search", help="Keep the search engine's documents true to the database.")
 
@@ -35,6 +36,11 @@ def sync_command() -> None:
     if result.rebuilt:
         click.echo("the index was missing or unreadable: rebuilt from the database")
     click.echo(f"applied {result.applied} change(s)")
+    missing = meaning.missing(db.engine)
+    if missing:
+        with click.progressbar(length=len(missing), label="Vectors", file=sys.stderr) as bar:
+            computed = meaning.fill(db.engine, missing, progress=bar.update)
+        click.echo(f"computed {computed} vector(s) for search by meaning")
     if result.busy:
         click.echo("the index is locked by another writer; run sync again", err=True)
         sys.exit(1)
@@ -58,11 +64,13 @@ def check_command() -> None:
         drift = _engine().check()
     except IndexUnavailable as error:
         _unavailable(error)
-    for kind in ("missing", "extra", "stale"):
+    with db.engine.connect() as connection:
+        drift.vectors_missing, drift.vectors_stale = meaning.drift(connection)
+    for kind in ("missing", "extra", "stale", "vectors_missing", "vectors_stale"):
         slugs = getattr(drift, kind)
         if slugs:
             shown = ", ".join(slugs[:10]) + (f" and {len(slugs) - 10} more" if len(slugs) > 10 else "")
-            click.echo(f"{kind}: {len(slugs)} ({shown})")
+            click.echo(f"{kind.replace('_', ' ')}: {len(slugs)} ({shown})")
     if drift.clean:
         click.echo("the index matches the database")
     else:

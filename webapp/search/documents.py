@@ -72,7 +72,11 @@ def version(values) -> str:
 
 def document(question: Question) -> dict:
     """The fields Whoosh indexes for one question, with a version to spot stale copies."""
-    t = texts(question)
+    return document_of(texts(question))
+
+
+def document_of(t: QuestionTexts) -> dict:
+    """The Whoosh fields of a question's texts."""
     fields = {
         "id": str(t.id),
         "slug": t.slug,

@@ -17,7 +17,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from webapp.search.query import ReaderQuery
-from webapp.search.results import Drift, SearchPage, SyncResult
+from webapp.search.results import Drift, Hit, SearchPage, SyncResult
 
 ENGINES = ("whoosh", "postgres")
 
@@ -41,6 +41,19 @@ class SearchEngine(Protocol):
         corrected query where words were unknown. Without `counts`: the hits and the
         correction only, as fast as the engine can (results first); without `hits`:
         the total and the facets only."""
+
+    def ranked(self, session: Session, query: ReaderQuery, *, category: str | None = None,
+               status: str | None = None, limit: int) -> list[int] | None:
+        """Ids of the best `limit` matches of the words, operators and filters, in the
+        order `search` ranks them (hybrid search fuses them with the nearest by
+        meaning); None if the engine cannot search now (then call `search`)."""
+
+    def hits_for(self, session: Session, query: ReaderQuery, ids: list[int]) -> dict[int, Hit]:
+        """These questions as hits (by id), leaving out those the query's operators do
+        not allow; each marked where the words match, and `by_meaning` where none do."""
+
+    def suggestion(self, session: Session, query: ReaderQuery) -> str | None:
+        """The corrected query `search` would offer, alone."""
 
     def similar_answered(self, session: Session, question_id: int, excluded: set[int], wanted: int) -> list[int]:
         """Ids of up to `wanted` answered questions most like this one, best first."""

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from webapp.clock import utcnow
 from webapp.extensions import db
 from webapp.search.postgres import schema as _postgres_tables  # noqa: F401  (created with the models)
+from webapp.search.meaning import models as _meaning_table  # noqa: F401  (created with the models)
 
 
 class SearchOutbox(db.Model):

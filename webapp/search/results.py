@@ -36,6 +36,8 @@ class Hit:
     answered: bool
     checked_on: dt.date | None
     verdict: str | None = None  # the slug (mostly-false); the page says it in words
+    id: int = 0  # the question's id
+    by_meaning: bool = False  # found by meaning alone: none of the words matched
 
 
 @dataclass
@@ -142,7 +144,10 @@ class Drift:
     missing: list[str] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)
+    # Search by meaning's vectors (webapp/search/meaning/): none yet, or of another text or model.
+    vectors_missing: list[str] = field(default_factory=list)
+    vectors_stale: list[str] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
-        return not (self.missing or self.extra or self.stale)
+        return not (self.missing or self.extra or self.stale or self.vectors_missing or self.vectors_stale)

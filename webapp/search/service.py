@@ -2,14 +2,22 @@
 from __future__ import annotations
 
 from flask import current_app
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from webapp.answers.models import ANSWERED, Question
+
+from webapp.search import hybrid
 from webapp.search.engine import SearchEngine
+from webapp.search.meaning import lookup
 from webapp.search.query import ReaderQuery
 from webapp.search.query import parse as parse_query
 from webapp.search.results import Hit, SearchPage
 
 SIMILAR_WORDS = 5
+# A question's text against an existing question's vector: the demo's questions typed
+# as they are score 0.6-0.85; reworded ones that mean the same, 0.55-0.7.
+DUPLICATE_FLOOR = 0.55
 
 
 def engine() -> SearchEngine:
@@ -18,6 +26,11 @@ def engine() -> SearchEngine:
 
 def search(session: Session, query: ReaderQuery, *, category: str | None = None, status: str | None = None,
            sort: str = "relevance", page: int = 1, counts: bool = True, hits: bool = True) -> SearchPage:
+    """A page of results: by words and by meaning (webapp/search/hybrid.py) where the
+    query's plain words are ranked by relevance, else by words alone."""
+    if hybrid.applies(query, sort):
+        return hybrid.search(engine(), session, query, category=category, status=status, page=page,
+                             counts=counts, hits=hits)
     return engine().search(session, query, category=category, status=status, sort=sort, page=page,
                            counts=counts, hits=hits)
 
@@ -40,7 +53,22 @@ def answers_like(session: Session, text: str, limit: int = 5, status: str | None
 
 
 def similar_answered(session: Session, question_id: int, excluded: set[int], wanted: int) -> list[int]:
-    return engine().similar_answered(session, question_id, excluded, wanted) if wanted > 0 else []
+    """The answered questions most like this one: the engine's by shared rare words and
+    the nearest by meaning, fused (webapp/search/hybrid.py)."""
+    if wanted <= 0:
+        return []
+    by_words = engine().similar_answered(session, question_id, excluded, wanted)
+    near = [q for q, _score in lookup.near_question(session, question_id, hybrid.NEAR, left_out=excluded)]
+    answered = set(session.scalars(select(Question.id).where(Question.id.in_(near), Question.status == ANSWERED)))
+    return hybrid.fuse(by_words, [q for q in near if q in answered])[:wanted]
+
+
+def likely_duplicates(session: Session, text: str, limit: int = 3) -> list[Question]:
+    """Existing questions that very probably ask what `text` asks (by meaning, at least
+    DUPLICATE_FLOOR alike), nearest first: shown to an editor adding a question."""
+    near = lookup.near_text(session, text, limit, floor=DUPLICATE_FLOOR)
+    found = {q.id: q for q in session.scalars(select(Question).where(Question.id.in_([q for q, _s in near])))}
+    return [found[q] for q, _score in near if q in found]
 
 
 def rebuilding() -> bool:

@@ -20,7 +20,8 @@ from whoosh.util.filelock import LockBase, try_for
 from whoosh.writing import CLEAR
 
 from webapp.answers import cache as answer_cache
-from webapp.search.documents import all_documents, documents_for
+from webapp.search.documents import QuestionTexts, all_documents, document_of, documents_for, texts
+from webapp.search.meaning import store as meaning
 from webapp.search.index import MARKER, WRITE_LOCK, IndexUnavailable, SearchIndex
 from webapp.search.models import SearchOutbox
 from webapp.search.results import Drift, SyncResult
@@ -67,12 +68,13 @@ def _drain_batch(index: SearchIndex, engine: Engine) -> int | None:
                 writer.cancel()
                 return 0
             ids = {question_id for _, question_id in rows}
-            docs = documents_for(session, ids)
+            found = documents_for(session, ids, build=texts)
             for question_id in sorted(ids):
-                if question_id in docs:
-                    writer.update_document(**docs[question_id])
+                if question_id in found:
+                    writer.update_document(**document_of(found[question_id]))
                 else:
                     writer.delete_by_term("id", str(question_id))
+            meaning.write(session.connection(), found.values(), ids - set(found))
             writer.commit(merge=False)
             session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_([row_id for row_id, _ in rows])))
             session.commit()
@@ -143,17 +145,24 @@ def rebuild(index: SearchIndex, engine: Engine, procs: int = 1,
             writer = ix.writer(procs=procs, multisegment=procs > 1, limitmb=REBUILD_MB, _lk=False,
                                subargs={"limitmb": REBUILD_MB})
             count = 0
+            batch: list[QuestionTexts] = []
             try:
-                for doc in all_documents(session):
-                    writer.add_document(**doc)
+                for t in all_documents(session, build=texts):
+                    writer.add_document(**document_of(t))
+                    batch.append(t)
+                    if len(batch) == BATCH:
+                        meaning.write(session.connection(), batch)
+                        batch = []
                     count += 1
                     if progress:
                         progress(1)
+                meaning.write(session.connection(), batch)
                 writer.commit(mergetype=CLEAR)
             except BaseException:
                 writer.cancel()
                 raise
             session.execute(delete(SearchOutbox).where(SearchOutbox.id <= high))
+            meaning.sweep(session.connection())
             session.commit()
         answer_cache.renew(engine)  # similar answers drawn from the old documents go
         return count

@@ -16,9 +16,9 @@ from webapp.answers.models import Question
 from webapp.extensions import db
 from webapp.search import startup, sync, whoosh_search
 from webapp.search.documents import document
-from webapp.search.index import SearchIndex
+from webapp.search.index import IndexUnavailable, SearchIndex
 from webapp.search.query import ReaderQuery
-from webapp.search.results import Drift, SearchPage, SyncResult
+from webapp.search.results import Drift, Hit, SearchPage, SyncResult
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,25 @@ class WhooshEngine:
             if self.index.usable():
                 page = whoosh_search.search(self.index, session, query, **choices)
         return page
+
+    def ranked(self, session: Session, query: ReaderQuery, *, category: str | None = None,
+               status: str | None = None, limit: int) -> list[int] | None:
+        try:
+            return whoosh_search.ranked(self.index, query, category=category, status=status, limit=limit)
+        except IndexUnavailable:
+            return None  # the caller searches as before, which rebuilds and says so
+
+    def hits_for(self, session: Session, query: ReaderQuery, ids: list[int]) -> dict[int, Hit]:
+        try:
+            return whoosh_search.hits_for(self.index, query, ids)
+        except IndexUnavailable:
+            return {}
+
+    def suggestion(self, session: Session, query: ReaderQuery) -> str | None:
+        try:
+            return whoosh_search.suggestion(self.index, query)
+        except IndexUnavailable:
+            return None
 
     def similar_answered(self, session: Session, question_id: int, excluded: set[int], wanted: int) -> list[int]:
         question = session.scalar(select(Question).where(Question.id == question_id))

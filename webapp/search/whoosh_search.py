@@ -67,9 +67,11 @@ def _terms(whoosh_query) -> set[str]:
     return {text.decode() if isinstance(text, bytes) else text for _field, text in whoosh_query.iter_all_terms()}
 
 
-def _hit(hit, terms: set[str]) -> Hit:
+def _hit(hit, terms: set[str], by_meaning: bool = False) -> Hit:
     checked = hit.get("checked_on")
     return Hit(
+        id=int(hit["id"]),
+        by_meaning=by_meaning,
         slug=hit["slug"],
         question=highlight.question(hit["question"], terms),
         snippet=highlight.snippet(hit.get("summary", ""), terms),
@@ -215,3 +217,36 @@ def similar_answered(index: SearchIndex, question_id: int, text: str, excluded: 
             return []
         hits = searcher.more_like(docnum, "content", text=text, top=wanted, numterms=KEY_TERMS, filter=allowed)
         return [int(hit["id"]) for hit in hits]
+
+
+def ranked(index: SearchIndex, query: ReaderQuery, *, category: str | None, status: str | None,
+           limit: int) -> list[int]:
+    """The ids of the best `limit` matches of the words, in the order `search` shows them."""
+    with index.searcher() as searcher:
+        any_of = text_query(query, searcher.schema)
+        all_of = text_query(query, searcher.schema, every=True)
+        found = _best_first(searcher, any_of, all_of, filters(query, category, status), 0, limit)
+        return [int(hit["id"]) for hit in found]
+
+
+def hits_for(index: SearchIndex, query: ReaderQuery, ids: list[int]) -> dict[int, Hit]:
+    """These questions as hits, those the operators allow, marked where the words match."""
+    with index.searcher() as searcher:
+        wanted = {n: i for i in ids if (n := searcher.document_number(id=str(i))) is not None}
+        operator_filter = filters(query)
+        if operator_filter is not None:
+            allowed = frozenset(searcher.docs_for_query(operator_filter))
+            wanted = {n: i for n, i in wanted.items() if n in allowed}
+        if not wanted:
+            return {}
+        whoosh_query = text_query(query, searcher.schema)
+        matched = {hit.docnum for hit in searcher.search(whoosh_query, filter=set(wanted), limit=len(wanted))}
+        terms = _terms(whoosh_query)
+        return {i: _hit(searcher.stored_fields(n), terms, by_meaning=n not in matched) for n, i in wanted.items()}
+
+
+def suggestion(index: SearchIndex, query: ReaderQuery) -> str | None:
+    if not query.words:
+        return None
+    with index.searcher() as searcher:
+        return _suggestion(searcher, query, filters(query))

@@ -28,11 +28,12 @@ from sqlalchemy.orm import Session
 from webapp.answers import cache as answer_cache
 from webapp.extensions import db
 from webapp.search.documents import QuestionTexts, all_documents, documents_for, texts, version
+from webapp.search.meaning import store as meaning
 from webapp.search.postgres import querying
 from webapp.search.postgres.querying import fold
 from webapp.search.postgres.schema import CONFIG
 from webapp.search.query import WORD, ReaderQuery
-from webapp.search.results import Drift, SearchPage, SyncResult
+from webapp.search.results import Drift, Hit, SearchPage, SyncResult
 
 log = logging.getLogger(__name__)
 REBUILD_BATCH = 500
@@ -97,8 +98,10 @@ def write(connection: Connection, ids: Iterable[int], words: bool = True) -> int
     # A session of its own on the same connection and transaction: it reads what is
     # committed and flushed now, not objects the caller's session holds in memory.
     with Session(bind=connection) as reader:
-        rows = [row(t) for t in documents_for(reader, wanted, build=texts).values()]
+        found = list(documents_for(reader, wanted, build=texts).values())
+    rows = [row(t) for t in found]
     gone = sorted(set(wanted) - {r["id"] for r in rows})
+    meaning.write(connection, found, gone)
     if rows:
         connection.execute(UPSERT, rows)
         if words:
@@ -164,6 +167,16 @@ class PostgresEngine:
     def search(self, session: Session, query: ReaderQuery, **choices) -> SearchPage:
         return querying.search(session, query, **choices)
 
+    def ranked(self, session: Session, query: ReaderQuery, *, category: str | None = None,
+               status: str | None = None, limit: int) -> list[int] | None:
+        return querying.ranked(session, query, category=category, status=status, limit=limit)
+
+    def hits_for(self, session: Session, query: ReaderQuery, ids: list[int]) -> dict[int, Hit]:
+        return querying.hits_for(session, query, ids)
+
+    def suggestion(self, session: Session, query: ReaderQuery) -> str | None:
+        return querying.suggestion(session, query)
+
     def similar_answered(self, session: Session, question_id: int, excluded: set[int], wanted: int) -> list[int]:
         return querying.similar_answered(session, self._key_terms, question_id, excluded, wanted)
 
@@ -204,6 +217,7 @@ class PostgresEngine:
                 if stray:
                     connection.execute(REMOVE, {"ids": stray})
                 connection.execute(ALL_WORDS)
+                meaning.sweep(connection)
         finally:
             with autocommit.connect() as connection:
                 # CONCURRENTLY: edits committing meanwhile are not held up by the build.

@@ -169,16 +169,24 @@ def _rows(session: Session, sql: Sql, where: list[str], order: str, tsq: str | N
     return session.execute(text(
         f"SELECT p.slug, p.category, p.category_name, p.status, p.checked_on, p.verdict, "
         f"  {_headline('p.question', WHOLE) if tsq else 'p.question'}, "
-        f"  {_headline('p.summary', SNIPPET) if tsq else 'p.summary'}, p.summary "
+        f"  {_headline('p.summary', SNIPPET) if tsq else 'p.summary'}, p.summary, p.question_id, p.matched "
         f"FROM (SELECT d.slug, d.category, d.category_name, d.status, d.checked_on, d.verdict, d.question, "
-        f"        d.summary, "
+        f"        d.summary, d.question_id, {f'd.tsv @@ ({tsq})' if tsq else 'true'} AS matched, "
         f"        {tsq or 'NULL::tsquery'} AS q, row_number() OVER () AS n "
         f"      FROM (SELECT * FROM search_document d WHERE {' AND '.join(where) or 'true'} "
         f"            ORDER BY {order} LIMIT {limit} OFFSET {offset}) d) p ORDER BY p.n"), sql.params).all()
 
 
+def _ids(session: Session, sql: Sql, where: list[str], order: str, _tsq: str | None, limit: int,
+         offset: int) -> list:
+    """One window of hits in `order`: their ids alone (no headlines)."""
+    return session.execute(text(
+        f"SELECT d.question_id FROM search_document d WHERE {' AND '.join(where) or 'true'} "
+        f"ORDER BY {order} LIMIT {limit} OFFSET {offset}"), sql.params).all()
+
+
 def _best_first(session: Session, sql: Sql, parts: list[str], any_of: str, filters: list[str], window: int,
-                offset: int) -> list:
+                offset: int, fetch=_rows) -> list:
     """Answers with all the words and phrases first, then those with some, each ranked
     by RUM's distance to all of them (`tsv <=> query`, 1 / rank with the weights D 0.1,
     C 0.2, B 0.4, A 1.0) straight from the index. There is no tie-breaker: one would
@@ -189,9 +197,9 @@ def _best_first(session: Session, sql: Sql, parts: list[str], any_of: str, filte
     where ranking the 70,000 that hold any took 72 ms."""
     order = f"d.tsv <=> ({any_of})"
     if len(parts) < 2:
-        return _rows(session, sql, [f"d.tsv @@ ({any_of})", *filters], order, any_of, window, offset)
+        return fetch(session, sql, [f"d.tsv @@ ({any_of})", *filters], order, any_of, window, offset)
     all_of = " && ".join(parts)
-    rows = _rows(session, sql, [f"d.tsv @@ ({all_of})", *filters], order, any_of, window, offset)
+    rows = fetch(session, sql, [f"d.tsv @@ ({all_of})", *filters], order, any_of, window, offset)
     if len(rows) == window:
         return rows
     # The answers with all the words end inside this window (or before it).
@@ -199,14 +207,44 @@ def _best_first(session: Session, sql: Sql, parts: list[str], any_of: str, filte
         f"SELECT count(*) FROM (SELECT 1 FROM search_document d WHERE "
         f"{' AND '.join([f'd.tsv @@ ({all_of})', *filters])} LIMIT {offset}) s"), sql.params)
     rest = [f"d.tsv @@ ({any_of})", f"NOT d.tsv @@ ({all_of})", *filters]
-    return rows + _rows(session, sql, rest, order, any_of, window - len(rows), max(0, offset - with_all))
+    return rows + fetch(session, sql, rest, order, any_of, window - len(rows), max(0, offset - with_all))
 
 
 def _hit(row) -> Hit:
-    slug, category, name, status, checked, verdict, question, headline, summary = row
+    slug, category, name, status, checked, verdict, question, headline, summary, question_id, matched = row
     return Hit(slug=slug, question=_marked(question), snippet=_snippet(headline, summary),
                category=category, category_name=name, answered=status == "answered", checked_on=checked,
-               verdict=verdict)
+               verdict=verdict, id=question_id, by_meaning=not matched)
+
+
+def ranked(session: Session, query: ReaderQuery, *, category: str | None, status: str | None,
+           limit: int) -> list[int]:
+    """The ids of the best `limit` matches of the words, in the order `search` shows them."""
+    with _through_the_index(session):
+        sql = Sql()
+        parts = terms(sql, query)
+        any_of = " || ".join(parts) or "CAST('' AS tsquery)"
+        filters = operators(sql, query)
+        if category:
+            filters.append(f"d.category = {sql.bind(category)}")
+        if status:
+            filters.append(f"d.status = {sql.bind(status)}")
+        return [row[0] for row in _best_first(session, sql, parts, any_of, filters, limit, 0, fetch=_ids)]
+
+
+def hits_for(session: Session, query: ReaderQuery, ids: list[int]) -> dict[int, Hit]:
+    """These questions as hits, those the operators allow, marked where the words match."""
+    if not ids:
+        return {}
+    sql = Sql()
+    tsq = tsquery(sql, query)
+    where = [f"d.question_id = ANY({sql.bind(sorted(set(ids)))})", *operators(sql, query)]
+    rows = _rows(session, sql, where, "d.question_id", tsq, len(set(ids)), 0)
+    return {hit.id: hit for hit in map(_hit, rows)}
+
+
+def suggestion(session: Session, query: ReaderQuery) -> str | None:
+    return _suggestion(session, query) if query.words else None
 
 
 def _headline(column: str, options: str) -> str:

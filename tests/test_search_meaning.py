@@ -1,0 +1,247 @@
+"""Search by meaning, for every engine (part of the search contract): paraphrases find
+their answer where the words alone miss it, operators hold for what meaning finds, a
+result found by meaning alone says so, vectors follow every edit on every app server,
+and the features that guess (dive deeper, duplicates) use them."""
+import re
+
+import numpy as np
+import pytest
+from sqlalchemy import delete, select
+
+from tests.pages import HTMX, result_links, text_of
+from tests.paraphrase_cases import PARAPHRASES
+from tests.relevance_cases import RELEVANCE
+from tests.test_desk_editing import signed_in_editor
+from webapp import create_app
+from webapp.answers.models import Question
+from webapp.extensions import db
+from webapp.search import service
+from webapp.search.meaning.models import QuestionMeaning
+from webapp.search.meaning.nearest import Nearest
+from webapp.search.query import parse
+
+KNUCKLES = "/q/cracking-knuckles-arthritis"
+PHONE = "/q/phone-charging-overnight"
+INCOGNITO = "/q/incognito-mode-anonymous"
+# None of its words is in the incognito answer; its meaning is.
+HIDDEN_TAB = "can my office wifi spot pages i view in a hidden tab"
+
+
+def search(client, q, **params):
+    response = client.get("/search", query_string={"q": q, **params})
+    assert response.status_code == 200, response.status_code
+    return text_of(response)
+
+
+def hit_of(page: str, href: str) -> str:
+    item = next((li for li in re.findall(r'<li class="hit">.*?</li>', page, re.S) if f'href="{href}"' in li), None)
+    assert item, f"{href} is not among the results"
+    return item
+
+
+def ranks(app, cases, meaning: bool) -> list[int | None]:
+    app.config["SEARCH_MEANING"] = meaning
+    found = []
+    with app.app_context():
+        for q, expected in cases:
+            paths = [f"/q/{hit.slug}" for hit in service.search(db.session, parse(q)).hits[:10]]
+            found.append(paths.index(expected) + 1 if expected in paths else None)
+    return found
+
+
+def top3(found) -> int:
+    return sum(1 for r in found if r is not None and r <= 3)
+
+
+def mrr(found) -> float:
+    return sum(1 / r for r in found if r is not None) / len(found)
+
+
+# --- relevance: the paraphrase suite (tests/paraphrase_cases.py) ---------------------------
+
+def test_paraphrases_find_their_answer_more_often_with_meaning(demo):
+    words, hybrid = ranks(demo, PARAPHRASES, False), ranks(demo, PARAPHRASES, True)
+    assert top3(hybrid) > top3(words) and mrr(hybrid) > mrr(words)
+    assert top3(hybrid) >= 0.9 * len(PARAPHRASES)  # bench/relevance.py prints the figures (docs/search.md)
+
+
+def test_meaning_loses_no_case_the_words_get_right(demo):
+    words, hybrid = ranks(demo, RELEVANCE, False), ranks(demo, RELEVANCE, True)
+    lost = [q for (q, _), w, h in zip(RELEVANCE, words, hybrid, strict=True) if w and w <= 3 and not (h and h <= 3)]
+    assert not lost
+
+
+@pytest.mark.parametrize("q, expected, beaten", [
+    ("popping your fingers bad for joints later in life", KNUCKLES, "/q/msg-bad-for-you"),
+    ("leaving my mobile plugged in all night kills it", PHONE, "/q/alcohol-cooks-off"),
+])
+def test_the_misses_that_opened_the_issue_are_fixed(demo, client, q, expected, beaten):
+    demo.config["SEARCH_MEANING"] = False
+    before = result_links(search(client, q))
+    demo.config["SEARCH_MEANING"] = True
+    after = result_links(search(client, q))
+    assert beaten in before and (expected not in before or before.index(beaten) < before.index(expected))
+    assert after.index(expected) < (after.index(beaten) if beaten in after else len(after))
+    assert after.index(expected) < 3
+
+
+# --- what the reader sees -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("fragment", [False, True], ids=["page", "htmx"])
+def test_a_result_found_by_meaning_alone_says_so_and_marks_no_words(demo, client, fragment):
+    headers = {**HTMX, "HX-Target": "results"} if fragment else {}
+    page = text_of(client.get("/search", query_string={"q": HIDDEN_TAB}, headers=headers))
+    assert ("<html" in page) != fragment
+    item = hit_of(page, INCOGNITO)
+    assert "related in meaning" in item and "<mark>" not in item
+    matched = [hit_of(page, href) for href in result_links(page) if href != INCOGNITO]
+    assert matched and all("related in meaning" not in li for li in matched)
+
+
+def test_with_meaning_off_only_the_words_find(demo, client):
+    demo.config["SEARCH_MEANING"] = False
+    page = search(client, HIDDEN_TAB)
+    assert INCOGNITO not in result_links(page) and "related in meaning" not in page
+
+
+def test_a_query_about_nothing_here_still_finds_nothing(demo, client):
+    page = search(client, "zxqv plorb")
+    assert result_links(page) == [] and "related in meaning" not in page
+
+
+def count_of(page: str) -> int:
+    return int(re.search(r'result-count"[^>]*>\s*([\d,]+) result', page).group(1).replace(",", ""))
+
+
+def test_the_count_includes_what_meaning_alone_found(demo, client):
+    demo.config["SEARCH_MEANING"] = False
+    words = count_of(search(client, HIDDEN_TAB))
+    demo.config["SEARCH_MEANING"] = True
+    first = search(client, HIDDEN_TAB)
+    pages = [first] + [search(client, HIDDEN_TAB, page=n) for n in range(2, -(-count_of(first) // 10) + 1)]
+    found = [href for page in pages for href in result_links(page)]
+    by_meaning = sum(page.count("related in meaning") for page in pages)
+    assert by_meaning >= 1 and count_of(first) == len(found) == len(set(found)) == words + by_meaning
+
+
+@pytest.mark.parametrize("q", [f"category:history {HIDDEN_TAB}", f"is:unanswered {HIDDEN_TAB}",
+                               f"verdict:false {HIDDEN_TAB}", f"cites:nasa.gov {HIDDEN_TAB}"])
+def test_operators_hold_for_what_meaning_finds(demo, client, q):
+    """The incognito answer is in Technology, answered, unrated, and cites no NASA page."""
+    assert INCOGNITO not in result_links(search(client, q))
+
+
+def test_the_category_filter_holds_for_what_meaning_finds(demo, client):
+    assert INCOGNITO in result_links(search(client, HIDDEN_TAB, category="technology"))
+    assert INCOGNITO not in result_links(search(client, HIDDEN_TAB, category="history"))
+
+
+def test_a_quoted_phrase_searches_the_words_alone(demo, client):
+    assert INCOGNITO not in result_links(search(client, f'"{HIDDEN_TAB}"'))
+
+
+# --- vectors follow the database ---------------------------------------------------------------
+
+def rename(app, slug: str, text: str) -> None:
+    with app.app_context():
+        db.session.scalar(select(Question).where(Question.slug == slug)).text = text
+        db.session.commit()
+
+
+HEDGEHOGS = "Are hedgehogs immune to snake venom?"
+SHARED = ("TESTING", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "SEARCH_INDEX_DIR", "SEARCH_ENGINE", "SITE_URL",
+          "SEARCH_REBUILD_IN_BACKGROUND", "RATELIMIT_STORAGE_URI", "SEARCH_MEANING_REFRESH")
+
+
+def nearest_to(app, text: str) -> str:
+    with app.app_context():
+        question_id = service.lookup.near_text(db.session, text, 1)[0][0]
+        return db.session.get(Question, question_id).slug
+
+
+def test_an_edit_is_found_by_its_new_meaning_on_another_app_server(demo, client, tmp_path):
+    other = create_app({key: demo.config[key] for key in SHARED})  # a second app server on the same database
+    assert nearest_to(other, HEDGEHOGS) != "camels-store-water"
+    rename(demo, "camels-store-water", HEDGEHOGS)
+    assert nearest_to(other, HEDGEHOGS) == "camels-store-water"
+
+
+def test_a_deleted_question_is_no_longer_found_by_meaning(demo, client):
+    assert INCOGNITO in result_links(search(client, HIDDEN_TAB))
+    with demo.app_context():
+        db.session.delete(db.session.scalar(select(Question).where(Question.slug == "incognito-mode-anonymous")))
+        db.session.commit()
+        row = db.session.get(QuestionMeaning, db.session.scalar(select(QuestionMeaning.question_id).where(
+            QuestionMeaning.vector.is_(None))))
+        assert row is not None  # the tombstone other processes read
+    assert INCOGNITO not in result_links(search(client, HIDDEN_TAB))
+
+
+def test_check_reports_missing_vectors_and_sync_computes_them(demo, runner):
+    with demo.app_context():
+        db.session.execute(delete(QuestionMeaning))
+        db.session.commit()
+    checked = runner.invoke(args=["search", "check"])
+    assert checked.exit_code == 1 and "vectors missing:" in checked.output
+    synced = runner.invoke(args=["search", "sync"])
+    assert synced.exit_code == 0 and "computed" in synced.output
+    assert runner.invoke(args=["search", "check"]).exit_code == 0
+
+
+def test_a_rebuild_recomputes_every_vector(demo, runner):
+    with demo.app_context():
+        db.session.execute(delete(QuestionMeaning))
+        db.session.commit()
+        total = db.session.scalar(select(db.func.count()).select_from(Question))
+    assert runner.invoke(args=["search", "rebuild", "--procs", "1"]).exit_code == 0
+    with demo.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(QuestionMeaning)
+                                 .where(QuestionMeaning.vector.is_not(None))) == total
+
+
+# --- the features that guess -------------------------------------------------------------------
+
+def test_an_editor_adding_a_question_that_exists_is_told(demo, client):
+    signed_in_editor(demo, client)
+    page = text_of(client.get("/desk/new", query_string={"text": "Can cracking knuckles give you arthritis?"}))
+    assert "This looks like an existing question" in page and f'href="{KNUCKLES}"' in page
+    fresh = text_of(client.get("/desk/new", query_string={"text": "Is coffee bad for your heart?"}))
+    assert "This looks like an existing question" not in fresh
+
+
+def test_dive_deeper_suggestions_include_the_nearest_by_meaning(demo):
+    with demo.app_context():
+        bats = db.session.scalar(select(Question).where(Question.slug == "bats-are-blind"))
+        near = [q for q, _ in service.lookup.near_question(db.session, bats.id, 20)]
+        answered = {q.id for q in db.session.scalars(select(Question).where(Question.status == "answered"))}
+        nearest_answered = next(q for q in near if q in answered)
+        assert nearest_answered in service.similar_answered(db.session, bats.id, set(), 5)
+
+
+# --- the matrix each process holds --------------------------------------------------------------
+
+def unit(*values) -> np.ndarray:
+    vector = np.zeros(256, dtype=np.float32)
+    vector[: len(values)] = values
+    return vector / np.linalg.norm(vector)
+
+
+def test_nearest_grows_replaces_and_forgets():
+    held = Nearest()
+    for question_id in range(1, 1500):  # past one growth step
+        held._put(question_id, unit(1.0, question_id / 1500))
+    held._put(7, unit(0.0, 1.0))
+    assert held.near(unit(0.0, 1.0), 1)[0][0] == 7
+    held._put(7, None)  # a tombstone
+    assert 7 not in [q for q, _ in held.near(unit(0.0, 1.0), 5)] and held.size == 1498
+    assert held.vector_of(1499) is not None and held.vector_of(7) is None
+    assert [q for q, _ in held.near(unit(1.0, 1.0), 3, left_out={1499})] == [1498, 1497, 1496]
+
+
+def test_a_process_reads_changes_at_most_every_refresh_seconds(demo, client):
+    demo.config["SEARCH_MEANING_REFRESH"] = 3600.0
+    assert nearest_to(demo, HEDGEHOGS) != "incognito-mode-anonymous"  # loaded now
+    rename(demo, "incognito-mode-anonymous", HEDGEHOGS)
+    assert nearest_to(demo, HEDGEHOGS) != "incognito-mode-anonymous"  # still the copy it holds
+    demo.config["SEARCH_MEANING_REFRESH"] = 0.0
+    assert nearest_to(demo, HEDGEHOGS) == "incognito-mode-anonymous"

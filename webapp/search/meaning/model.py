@@ -1,0 +1,42 @@
+"""The embedding model, loaded once per process from the wordllama package itself."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from webapp.search.documents import QuestionTexts
+
+MODEL = "wordllama-l2_supercat-256"  # stored beside each vector: another model means recompute
+DIMENSIONS = 256
+_lock = threading.Lock()
+_model = None
+
+
+def _load():
+    global _model
+    with _lock:
+        if _model is None:
+            import wordllama
+
+            # The package's own folder holds the weights and the tokenizer's settings;
+            # load() looks for the tokenizer elsewhere and would download it without this.
+            _model = wordllama.WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True,
+                                              dim=DIMENSIONS)
+    return _model
+
+
+def embed(texts: list[str]) -> np.ndarray:
+    """Unit vectors (float32, one row per text); a text without words gets zeros."""
+    if not texts:
+        return np.zeros((0, DIMENSIONS), dtype=np.float32)
+    vectors = np.asarray(_load().embed(texts, norm=False), dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
+
+
+def document_text(t: QuestionTexts) -> str:
+    """What a question's vector is made of: the question (twice, as it says best what
+    the answer is about), the summary and the section headings."""
+    return "\n".join([t.question, t.question, t.summary, t.headings])

@@ -1,0 +1,113 @@
+"""Writing question vectors, in the caller's transaction.
+
+Both engines call `write` where they write a search document: the PostgreSQL engine in
+the changing transaction, the Whoosh engine when it drains its outbox, and both when
+rebuilding. A vector whose text and model are unchanged is not rewritten, so other
+processes have nothing new to read."""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+
+import numpy as np
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
+
+from webapp.answers.models import Question
+from webapp.clock import utcnow
+from webapp.search.documents import BATCH, QuestionTexts, all_documents, documents_for, texts
+from webapp.search.meaning import model
+from webapp.search.meaning.models import QuestionMeaning
+
+table = QuestionMeaning.__table__
+
+
+def to_bytes(vector: np.ndarray) -> bytes:
+    return vector.astype("<f2").tobytes()
+
+
+def from_bytes(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, dtype="<f2").astype(np.float32)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(f"{model.MODEL}\n{text}".encode()).hexdigest()
+
+
+def _upsert(connection: Connection, rows: list[dict]) -> None:
+    insert = (postgresql if connection.dialect.name == "postgresql" else sqlite).insert(table)
+    statement = insert.on_conflict_do_update(
+        index_elements=[table.c.question_id],
+        set_={c: insert.excluded[c] for c in ("vector", "model", "version", "changed_at")})
+    connection.execute(statement, rows)
+
+
+def write(connection: Connection, questions: Iterable[QuestionTexts], gone: Iterable[int] = ()) -> int:
+    """Vectors for these questions (the changed ones only) and tombstones for the gone;
+    the number of vectors computed."""
+    by_id = {t.id: model.document_text(t) for t in questions}
+    gone = sorted(set(gone) - set(by_id))
+    now = utcnow()
+    rows: list[dict] = []
+    if by_id:
+        stored = dict(connection.execute(
+            select(table.c.question_id, table.c.version).where(table.c.question_id.in_(sorted(by_id)))).all())
+        changed = [(qid, text, _digest(text)) for qid, text in sorted(by_id.items())
+                   if stored.get(qid) != _digest(text)]
+        if changed:
+            vectors = model.embed([text for _qid, text, _v in changed])
+            rows += [{"question_id": qid, "vector": to_bytes(vector), "model": model.MODEL, "version": version,
+                      "changed_at": now} for (qid, _text, version), vector in zip(changed, vectors, strict=True)]
+    if gone:
+        present = set(connection.scalars(select(table.c.question_id).where(
+            table.c.question_id.in_(gone), table.c.vector.is_not(None))))
+        rows += [{"question_id": qid, "vector": None, "model": model.MODEL, "version": "", "changed_at": now}
+                 for qid in sorted(present)]
+    if rows:
+        _upsert(connection, rows)
+    return sum(1 for r in rows if r["vector"] is not None)
+
+
+def drift(connection: Connection) -> tuple[list[str], list[str]]:
+    """(missing, stale) slugs: questions without a vector, or with one of another text or model."""
+    stored = dict(connection.execute(select(table.c.question_id, table.c.version)
+                                     .where(table.c.vector.is_not(None))).all())
+    missing, stale = [], []
+    with Session(bind=connection) as session:
+        for t in all_documents(session, build=texts):
+            version = stored.get(t.id)
+            if version is None:
+                missing.append(t.slug)
+            elif version != _digest(model.document_text(t)):
+                stale.append(t.slug)
+    return missing, stale
+
+
+def sweep(connection: Connection) -> None:
+    """Tombstones for vectors whose question is gone (deleted while nothing was listening)."""
+    connection.execute(update(table).where(
+        table.c.vector.is_not(None), table.c.question_id.not_in(select(Question.id))
+    ).values(vector=None, version="", changed_at=utcnow()))
+
+
+def missing(engine: Engine) -> list[int]:
+    """Questions without a vector (after migration 0017, or a bulk load)."""
+    with Session(engine) as session:
+        have = select(table.c.question_id).where(table.c.vector.is_not(None))
+        return list(session.scalars(select(Question.id).where(Question.id.not_in(have)).order_by(Question.id)))
+
+
+def fill(engine: Engine, wanted: list[int], progress: Callable[[int], None] | None = None) -> int:
+    """Vectors for these questions, a batch to a transaction; the number computed."""
+    count = 0
+    for start in range(0, len(wanted), BATCH):
+        chunk = wanted[start : start + BATCH]
+        with Session(engine) as session, session.begin():
+            count += write(session.connection(), documents_for(session, chunk, build=texts).values())
+        if progress:
+            progress(len(chunk))
+    with engine.begin() as connection:
+        sweep(connection)
+    return count
