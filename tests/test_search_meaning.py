@@ -245,3 +245,18 @@ def test_a_process_reads_changes_at_most_every_refresh_seconds(demo, client):
     assert nearest_to(demo, HEDGEHOGS) != "incognito-mode-anonymous"  # still the copy it holds
     demo.config["SEARCH_MEANING_REFRESH"] = 0.0
     assert nearest_to(demo, HEDGEHOGS) == "incognito-mode-anonymous"
+
+
+def test_answers_that_may_help_include_the_nearest_answer_by_meaning(demo, client):
+    """An unanswered page's "Answers that may help meanwhile" looks for the meaning of
+    the whole question, not only its five longest words."""
+    slug = "what-actually-drains-a-phone-battery-the-most"
+    with demo.app_context():
+        question = db.session.scalar(select(Question).where(Question.slug == slug))
+        assert not question.answered
+        near = [q for q, _ in service.lookup.near_text(db.session, question.text, 20)]
+        answered = {q.slug: q.id for q in db.session.scalars(select(Question).where(Question.status == "answered"))}
+        nearest = next(s for s, i in answered.items() if i == next(q for q in near if q in answered.values()))
+    page = text_of(client.get(f"/q/{slug}"))
+    helping = page[page.index("Answers that may help meanwhile"):]
+    assert f'href="/q/{nearest}"' in helping.split("</section>")[0]

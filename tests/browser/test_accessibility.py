@@ -297,6 +297,7 @@ VISITS = [
     Visit("search results", "/search?q=lightning"),
     Visit("search results while typing", "/about", before=type_a_search),
     Visit("search with no results", "/search?q=zzyzxqq"),
+    Visit("search with a result found by meaning", "/search?q=can+my+office+wifi+spot+pages+i+view+in+a+hidden+tab"),
     Visit("did you mean", "/search?q=vikngs"),
     Visit("explore", "/explore"),
     Visit("explorer", "/explore/why-is-the-sky-blue"),

@@ -36,6 +36,19 @@ def test_results_follow_the_typing_and_back_restores_them(page, live_server):
     expect(page.locator("#results .hit")).to_have_count(before)
 
 
+def test_a_reader_s_own_words_find_the_answer_by_meaning(page, live_server):
+    """Not one of these words is in the incognito answer; as they type, it comes up,
+    saying why, and opens."""
+    page.goto(live_server + "/about")
+    page.get_by_role("searchbox", name="Search questions").fill("can my office wifi spot pages i view in a hidden tab")
+    hit = page.locator("#results .hit").filter(
+        has=page.get_by_role("link", name="Does incognito mode make you anonymous online?"))
+    expect(hit.get_by_text("related in meaning")).to_be_visible()
+    expect(hit.locator("mark")).to_have_count(0)
+    hit.get_by_role("link", name="Does incognito mode make you anonymous online?").click()
+    expect(page).to_have_url(re.compile(r"/q/incognito-mode-anonymous$"))
+
+
 def test_a_typo_offers_a_correction(page, live_server):
     page.goto(live_server + "/search?q=vikngs")
     page.get_by_role("link", name="vikings").click()

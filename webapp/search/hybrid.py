@@ -54,12 +54,12 @@ def _chosen(hit: Hit, category: str | None, status: str | None) -> bool:
         not status or (status == ANSWERED) == hit.answered)
 
 
-def nearest_hits(engine: SearchEngine, session: Session, query: ReaderQuery) -> list[Hit]:
+def nearest_hits(engine: SearchEngine, session: Session, query: ReaderQuery, like: str | None = None) -> list[Hit]:
     """The nearest questions by meaning that the operators allow, nearest first: any
     that match the words too (fusing raises them), and those that match none only if
     at least SEARCH_MEANING_FLOOR alike."""
     floor = current_app.config.get("SEARCH_MEANING_FLOOR", FLOOR)
-    text = " ".join([*query.words, *query.phrases])
+    text = like or " ".join([*query.words, *query.phrases])
     near = lookup.near_text(session, text, NEAR)
     found = engine.hits_for(session, query, [question_id for question_id, _score in near])
     return [found[q] for q, score in near if q in found and (score >= floor or not found[q].by_meaning)]
@@ -84,8 +84,8 @@ def _add_meaning_only(page: SearchPage, extra: list[Hit], category: str | None, 
 
 
 def search(engine: SearchEngine, session: Session, query: ReaderQuery, *, category: str | None,
-           status: str | None, page: int, counts: bool, hits: bool) -> SearchPage:
-    near = nearest_hits(engine, session, query)
+           status: str | None, page: int, counts: bool, hits: bool, like: str | None = None) -> SearchPage:
+    near = nearest_hits(engine, session, query, like)
     if counts:
         result = engine.search(session, query, category=category, status=status, page=page, counts=True,
                                hits=False)

@@ -25,12 +25,14 @@ def engine() -> SearchEngine:
 
 
 def search(session: Session, query: ReaderQuery, *, category: str | None = None, status: str | None = None,
-           sort: str = "relevance", page: int = 1, counts: bool = True, hits: bool = True) -> SearchPage:
+           sort: str = "relevance", page: int = 1, counts: bool = True, hits: bool = True,
+           like: str | None = None) -> SearchPage:
     """A page of results: by words and by meaning (webapp/search/hybrid.py) where the
-    query's plain words are ranked by relevance, else by words alone."""
+    query's plain words are ranked by relevance, else by words alone. `like`: the text
+    whose meaning to look for, if not the query's words (a whole question, say)."""
     if hybrid.applies(query, sort):
         return hybrid.search(engine(), session, query, category=category, status=status, page=page,
-                             counts=counts, hits=hits)
+                             counts=counts, hits=hits, like=like)
     return engine().search(session, query, category=category, status=status, sort=sort, page=page,
                            counts=counts, hits=hits)
 
@@ -42,14 +44,14 @@ def search_text(session: Session, text: str, **choices) -> SearchPage:
 
 def answers_like(session: Session, text: str, limit: int = 5, status: str | None = "answered") -> list[Hit]:
     """The best search results for a question's text: answered ones (any, with
-    `status=None`); none for a text without words.
+    `status=None`); none for a text without words. By meaning, the whole text.
 
     Its five longest words: search cost grows with every word, and the long ones carry
     the meaning ("energy", "brain") where the short ones mostly match everything."""
     words = sorted(set(parse_query(text).words), key=len, reverse=True)[:SIMILAR_WORDS]
     if not words:
         return []
-    return search(session, parse_query(" ".join(words)), status=status, counts=False).hits[:limit]
+    return search(session, parse_query(" ".join(words)), status=status, counts=False, like=text).hits[:limit]
 
 
 def similar_answered(session: Session, question_id: int, excluded: set[int], wanted: int) -> list[int]:

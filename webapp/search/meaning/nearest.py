@@ -21,9 +21,15 @@ from webapp.search.meaning.store import from_bytes
 
 # Rows written this long before the last look are read again: a transaction that
 # committed late, or a writer whose clock is behind, is not missed.
-OVERLAP = dt.timedelta(minutes=5)
+OVERLAP = dt.timedelta(minutes=1)
 RELOAD_EVERY = 3600.0  # seconds: a full reload now and then drops what tombstones missed
 GROW = 1024
+READ_BATCH = 5000  # vectors read per query
+EPOCH = dt.datetime(1970, 1, 1)
+
+
+def _seconds(moment: dt.datetime) -> float:
+    return (moment - EPOCH).total_seconds()
 
 
 class Nearest:
@@ -35,13 +41,18 @@ class Nearest:
         self.ids = np.zeros(0, dtype=np.int64)
         self.size = 0
         self.row: dict[int, int] = {}
+        self.stamps = np.zeros(0, dtype=np.float64)  # each row's changed_at as read (seconds)
         self.seen_until: dt.datetime | None = None  # the newest changed_at read, by the writers' clocks
         self.looked_at = -float("inf")
         self.loaded_at = -float("inf")
 
     # --- keeping current --------------------------------------------------------------
     def refresh(self, session: Session, every: float) -> None:
-        """Read what changed, if `every` seconds have passed since the last look."""
+        """Read what changed, if `every` seconds have passed since the last look.
+
+        Two steps: which rows changed in the window (ids and times, 16 bytes a row),
+        then the vectors of those this process does not hold at that time. Right after a
+        rebuild every row is in the window for a while; only its first look reads them."""
         now = time.monotonic()
         if now - self.looked_at < every:
             return
@@ -51,16 +62,24 @@ class Nearest:
             if now - self.loaded_at > RELOAD_EVERY:
                 self._reset()
                 self.loaded_at = now
-            statement = select(QuestionMeaning.question_id, QuestionMeaning.vector, QuestionMeaning.changed_at)
-            if self.seen_until is not None:
-                statement = statement.where(QuestionMeaning.changed_at > self.seen_until - OVERLAP)
-            newest = self.seen_until
             started = utcnow()
-            for question_id, vector, changed_at in session.execute(statement):
-                self._put(question_id, None if vector is None else from_bytes(vector))
-                newest = changed_at if newest is None or changed_at > newest else newest
+            window = select(QuestionMeaning.question_id, QuestionMeaning.changed_at)
+            if self.seen_until is not None:
+                window = window.where(QuestionMeaning.changed_at > self.seen_until - OVERLAP)
+            changed = {question_id: at for question_id, at in session.execute(window)
+                       if not self._holds(question_id, at)}
+            for start in range(0, len(changed), READ_BATCH):
+                wanted = list(changed)[start : start + READ_BATCH]
+                for question_id, vector in session.execute(
+                        select(QuestionMeaning.question_id, QuestionMeaning.vector)
+                        .where(QuestionMeaning.question_id.in_(wanted))):
+                    self._put(question_id, None if vector is None else from_bytes(vector),
+                              _seconds(changed[question_id]))
+            newest = max(changed.values(), default=None)
+            if newest is not None and (self.seen_until is None or newest > self.seen_until):
+                self.seen_until = newest
             # Nothing at all yet: look back from now next time, not from the beginning.
-            self.seen_until = newest or started
+            self.seen_until = self.seen_until or started
             self.looked_at = now
 
     def forget(self) -> None:
@@ -73,15 +92,21 @@ class Nearest:
         self.ids = np.zeros(0, dtype=np.int64)
         self.size = 0
         self.row = {}
+        self.stamps = np.zeros(0, dtype=np.float64)
         self.seen_until = None
 
-    def _put(self, question_id: int, vector: np.ndarray | None) -> None:
+    def _holds(self, question_id: int, changed_at: dt.datetime) -> bool:
+        at = self.row.get(question_id)
+        return at is not None and self.stamps[at] == _seconds(changed_at)
+
+    def _put(self, question_id: int, vector: np.ndarray | None, stamp: float = 0.0) -> None:
         at = self.row.get(question_id)
         if vector is None:
             if at is not None:  # a tombstone: the last row moves into its place
                 last = self.size - 1
                 self.matrix[at] = self.matrix[last]
                 self.ids[at] = self.ids[last]
+                self.stamps[at] = self.stamps[last]
                 self.row[int(self.ids[at])] = at
                 del self.row[question_id]
                 self.size = last
@@ -91,11 +116,13 @@ class Nearest:
                 grown = max(GROW, len(self.matrix) // 2)
                 self.matrix = np.concatenate([self.matrix, np.zeros((grown, model.DIMENSIONS), np.float32)])
                 self.ids = np.concatenate([self.ids, np.zeros(grown, np.int64)])
+                self.stamps = np.concatenate([self.stamps, np.zeros(grown, np.float64)])
             at = self.size
             self.size += 1
             self.row[question_id] = at
             self.ids[at] = question_id
         self.matrix[at] = vector
+        self.stamps[at] = stamp
 
     # --- reading ----------------------------------------------------------------------
     def near(self, vector: np.ndarray, limit: int, floor: float = -1.0,
