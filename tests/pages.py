@@ -41,6 +41,20 @@ def result_links(text: str) -> list[str]:
     return [html.unescape(h) for h in hits]
 
 
+def search(client, q, **params) -> str:
+    """The /search page for `q` (and filters), which must answer 200."""
+    response = client.get("/search", query_string={"q": q, **params})
+    assert response.status_code == 200, response.status_code
+    return text_of(response)
+
+
+def hit_of(page: str, href: str) -> str:
+    """The result item that links to `href`."""
+    item = next((li for li in re.findall(r'<li class="hit">.*?</li>', page, re.S) if f'href="{href}"' in li), None)
+    assert item, f"{href} is not among the results"
+    return item
+
+
 def attrs(tag: str) -> dict[str, str]:
     """The attributes of one start tag, unescaped."""
     pairs = re.findall(r"""([\w:-]+)=(?:"([^"]*)"|'([^']*)')""", tag)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select, text
 
 from tests.answer_files import answer
-from tests.pages import HTMX, get, links, part, result_links, text_of
+from tests.pages import HTMX, get, links, part, result_links, search, text_of
 from tests.relevance_cases import RELEVANCE
 from webapp.answers.models import Question
 from webapp.content.importer import import_folder
@@ -18,12 +18,6 @@ from webapp.search.engine import engine_name
 from webapp.search.models import SearchGap
 
 SKY = "/q/why-is-the-sky-blue"
-
-
-def search(client, q, **params):
-    response = client.get("/search", query_string={"q": q, **params})
-    assert response.status_code == 200, response.status_code
-    return text_of(response)
 
 
 def count_of(page: str) -> int:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sqlalchemy import delete, select
 
-from tests.pages import HTMX, result_links, text_of
+from tests.pages import HTMX, hit_of, result_links, search, text_of
 from tests.paraphrase_cases import PARAPHRASES
 from tests.relevance_cases import RELEVANCE
 from tests.test_desk_editing import signed_in_editor
@@ -25,18 +25,6 @@ PHONE = "/q/phone-charging-overnight"
 INCOGNITO = "/q/incognito-mode-anonymous"
 # None of its words is in the incognito answer; its meaning is.
 HIDDEN_TAB = "can my office wifi spot pages i view in a hidden tab"
-
-
-def search(client, q, **params):
-    response = client.get("/search", query_string={"q": q, **params})
-    assert response.status_code == 200, response.status_code
-    return text_of(response)
-
-
-def hit_of(page: str, href: str) -> str:
-    item = next((li for li in re.findall(r'<li class="hit">.*?</li>', page, re.S) if f'href="{href}"' in li), None)
-    assert item, f"{href} is not among the results"
-    return item
 
 
 def ranks(app, cases, meaning: bool) -> list[int | None]:

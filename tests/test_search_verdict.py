@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import select, text
 
-from tests.pages import HTMX, part, result_links, text_of
+from tests.pages import HTMX, hit_of, part, result_links, search, text_of
 from webapp.answers.models import Question
 from webapp.extensions import db
 from webapp.search.engine import engine_name
@@ -17,22 +17,9 @@ SUGAR = "/q/sugar-hyperactivity-children"
 FIVE_SECONDS = "/q/five-second-rule"
 
 
-def search(client, q, **params):
-    response = client.get("/search", query_string={"q": q, **params})
-    assert response.status_code == 200, response.status_code
-    return text_of(response)
-
-
 def rated(app, verdict: str) -> set[str]:
     with app.app_context():
         return {f"/q/{slug}" for slug in db.session.scalars(select(Question.slug).where(Question.verdict == verdict))}
-
-
-def hit_of(page: str, href: str) -> str:
-    """The result item that links to `href`."""
-    item = next((li for li in re.findall(r'<li class="hit">.*?</li>', page, re.S) if f'href="{href}"' in li), None)
-    assert item, f"{href} is not among the results"
-    return item
 
 
 # --- reading the operator ---------------------------------------------------------------------
