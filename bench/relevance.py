@@ -32,7 +32,7 @@ from webapp import create_app  # noqa: E402
 from webapp.content.importer import import_folder  # noqa: E402
 from webapp.extensions import db  # noqa: E402
 from webapp.graph import suggestions  # noqa: E402
-from webapp.search import service  # noqa: E402
+from webapp.search import hybrid, service  # noqa: E402
 from webapp.search.query import parse  # noqa: E402
 
 SUITES = {"relevance": RELEVANCE, "paraphrases": PARAPHRASES}
@@ -88,7 +88,10 @@ def main() -> None:
     parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_RELEVANCE", POSTGRES),
                         help="scratch PostgreSQL database (dropped and created again)")
     parser.add_argument("--floor", type=float, help="SEARCH_MEANING_FLOOR to try (default: the setting's)")
+    parser.add_argument("--weight", type=float, help="hybrid.MEANING_WEIGHT to try (default: the module's)")
     args = parser.parse_args()
+    if args.weight is not None:
+        hybrid.MEANING_WEIGHT = args.weight
     engines = list(dict.fromkeys(args.engines))
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp:
         results = {engine: ranks(engine, Path(tmp), args.postgres, args.floor) for engine in engines}

@@ -17,7 +17,7 @@ from webapp.answers.models import Question
 from webapp.extensions import db
 from webapp.search import service
 from webapp.search.meaning.models import QuestionMeaning
-from webapp.search.meaning.nearest import Nearest
+from webapp.search.meaning.nearest import HELD, Nearest
 from webapp.search.query import parse
 
 KNUCKLES = "/q/cracking-knuckles-arthritis"
@@ -209,7 +209,7 @@ def test_dive_deeper_suggestions_include_the_nearest_by_meaning(demo):
 # --- the matrix each process holds --------------------------------------------------------------
 
 def unit(*values) -> np.ndarray:
-    vector = np.zeros(256, dtype=np.float32)
+    vector = np.zeros(HELD, dtype=np.float32)
     vector[: len(values)] = values
     return vector / np.linalg.norm(vector)
 

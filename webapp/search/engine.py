@@ -48,9 +48,10 @@ class SearchEngine(Protocol):
         order `search` ranks them (hybrid search fuses them with the nearest by
         meaning); None if the engine cannot search now (then call `search`)."""
 
-    def hits_for(self, session: Session, query: ReaderQuery, ids: list[int]) -> dict[int, Hit]:
+    def hits_for(self, session: Session, query: ReaderQuery, ids: list[int], marked: bool = True) -> dict[int, Hit]:
         """These questions as hits (by id), leaving out those the query's operators do
-        not allow; each marked where the words match, and `by_meaning` where none do."""
+        not allow; each marked where the words match (unless not `marked`: cheaper, for
+        deciding what to show), and `by_meaning` where none do."""
 
     def suggestion(self, session: Session, query: ReaderQuery) -> str | None:
         """The corrected query `search` would offer, alone."""

@@ -53,9 +53,9 @@ class WhooshEngine:
         except IndexUnavailable:
             return None  # the caller searches as before, which rebuilds and says so
 
-    def hits_for(self, session: Session, query: ReaderQuery, ids: list[int]) -> dict[int, Hit]:
+    def hits_for(self, session: Session, query: ReaderQuery, ids: list[int], marked: bool = True) -> dict[int, Hit]:
         try:
-            return whoosh_search.hits_for(self.index, query, ids)
+            return whoosh_search.hits_for(self.index, query, ids, marked)
         except IndexUnavailable:
             return {}
 

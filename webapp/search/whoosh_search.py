@@ -229,7 +229,7 @@ def ranked(index: SearchIndex, query: ReaderQuery, *, category: str | None, stat
         return [int(hit["id"]) for hit in found]
 
 
-def hits_for(index: SearchIndex, query: ReaderQuery, ids: list[int]) -> dict[int, Hit]:
+def hits_for(index: SearchIndex, query: ReaderQuery, ids: list[int], marked: bool = True) -> dict[int, Hit]:
     """These questions as hits, those the operators allow, marked where the words match."""
     with index.searcher() as searcher:
         wanted = {n: i for i in ids if (n := searcher.document_number(id=str(i))) is not None}
@@ -241,7 +241,7 @@ def hits_for(index: SearchIndex, query: ReaderQuery, ids: list[int]) -> dict[int
             return {}
         whoosh_query = text_query(query, searcher.schema)
         matched = {hit.docnum for hit in searcher.search(whoosh_query, filter=set(wanted), limit=len(wanted))}
-        terms = _terms(whoosh_query)
+        terms = _terms(whoosh_query) if marked else set()
         return {i: _hit(searcher.stored_fields(n), terms, by_meaning=n not in matched) for n, i in wanted.items()}
 
 

@@ -171,8 +171,8 @@ class PostgresEngine:
                status: str | None = None, limit: int) -> list[int] | None:
         return querying.ranked(session, query, category=category, status=status, limit=limit)
 
-    def hits_for(self, session: Session, query: ReaderQuery, ids: list[int]) -> dict[int, Hit]:
-        return querying.hits_for(session, query, ids)
+    def hits_for(self, session: Session, query: ReaderQuery, ids: list[int], marked: bool = True) -> dict[int, Hit]:
+        return querying.hits_for(session, query, ids, marked)
 
     def suggestion(self, session: Session, query: ReaderQuery) -> str | None:
         return querying.suggestion(session, query)

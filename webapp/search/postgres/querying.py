@@ -163,13 +163,14 @@ def _search(session: Session, query: ReaderQuery, *, category: str | None = None
 
 
 def _rows(session: Session, sql: Sql, where: list[str], order: str, tsq: str | None, limit: int,
-          offset: int) -> list:
+          offset: int, marked: bool = True) -> list:
     """One window of hits in `order`, their question and summary marked by ts_headline
-    after the LIMIT, so only the window's rows pay for it."""
+    after the LIMIT, so only the window's rows pay for it (`marked`: at all)."""
+    marks = tsq and marked
     return session.execute(text(
         f"SELECT p.slug, p.category, p.category_name, p.status, p.checked_on, p.verdict, "
-        f"  {_headline('p.question', WHOLE) if tsq else 'p.question'}, "
-        f"  {_headline('p.summary', SNIPPET) if tsq else 'p.summary'}, p.summary, p.question_id, p.matched "
+        f"  {_headline('p.question', WHOLE) if marks else 'p.question'}, "
+        f"  {_headline('p.summary', SNIPPET) if marks else 'p.summary'}, p.summary, p.question_id, p.matched "
         f"FROM (SELECT d.slug, d.category, d.category_name, d.status, d.checked_on, d.verdict, d.question, "
         f"        d.summary, d.question_id, {f'd.tsv @@ ({tsq})' if tsq else 'true'} AS matched, "
         f"        {tsq or 'NULL::tsquery'} AS q, row_number() OVER () AS n "
@@ -232,14 +233,14 @@ def ranked(session: Session, query: ReaderQuery, *, category: str | None, status
         return [row[0] for row in _best_first(session, sql, parts, any_of, filters, limit, 0, fetch=_ids)]
 
 
-def hits_for(session: Session, query: ReaderQuery, ids: list[int]) -> dict[int, Hit]:
+def hits_for(session: Session, query: ReaderQuery, ids: list[int], marked: bool = True) -> dict[int, Hit]:
     """These questions as hits, those the operators allow, marked where the words match."""
     if not ids:
         return {}
     sql = Sql()
     tsq = tsquery(sql, query)
     where = [f"d.question_id = ANY({sql.bind(sorted(set(ids)))})", *operators(sql, query)]
-    rows = _rows(session, sql, where, "d.question_id", tsq, len(set(ids)), 0)
+    rows = _rows(session, sql, where, "d.question_id", tsq, len(set(ids)), 0, marked)
     return {hit.id: hit for hit in map(_hit, rows)}
 
 
