@@ -3,6 +3,8 @@ their answer where the words alone miss it, operators hold for what meaning find
 result found by meaning alone says so, vectors follow every edit on every app server,
 and the features that guess (dive deeper, duplicates) use them."""
 import re
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -248,3 +250,25 @@ def test_answers_that_may_help_include_the_nearest_answer_by_meaning(demo, clien
     page = text_of(client.get(f"/q/{slug}"))
     helping = page[page.index("Answers that may help meanwhile"):]
     assert f'href="/q/{nearest}"' in helping.split("</section>")[0]
+
+
+def test_a_serving_process_reads_the_vectors_in_the_background_and_searches_by_words_meanwhile(
+        demo, client, monkeypatch):
+    demo.config["SEARCH_REBUILD_IN_BACKGROUND"] = True
+    reading, release = threading.Event(), threading.Event()
+    load_all = Nearest._load_all
+
+    def slow_load(self, session):
+        reading.set()
+        release.wait(10)
+        load_all(self, session)
+
+    monkeypatch.setattr(Nearest, "_load_all", slow_load)
+    page = search(client, HIDDEN_TAB)  # the first look starts, in a thread
+    assert reading.wait(10)
+    assert INCOGNITO not in result_links(page) and result_links(page)  # by words, not waiting
+    release.set()
+    held, deadline = demo.extensions["meaning"], time.monotonic() + 10
+    while held.last_look is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert "related in meaning" in hit_of(search(client, HIDDEN_TAB), INCOGNITO)

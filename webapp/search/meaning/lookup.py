@@ -2,11 +2,19 @@
 that guess (webapp/search/service.py is their way in)."""
 from __future__ import annotations
 
-from flask import current_app
+import logging
+import threading
+
+from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
+from webapp.extensions import db
 from webapp.search.meaning import model
 from webapp.search.meaning.nearest import Nearest
+
+
+log = logging.getLogger(__name__)
+_starting = threading.Lock()
 
 
 def enabled() -> bool:
@@ -14,10 +22,33 @@ def enabled() -> bool:
 
 
 def nearest(session: Session) -> Nearest:
-    """This process's vectors, brought up to date (at most every SEARCH_MEANING_REFRESH seconds)."""
-    held: Nearest = current_app.extensions.setdefault("meaning", Nearest())
-    held.refresh(session, current_app.config.get("SEARCH_MEANING_REFRESH", 2.0))
+    """This process's vectors, brought up to date (at most every SEARCH_MEANING_REFRESH seconds).
+
+    A serving process reads them all the first time in a thread (at 100,000 questions
+    that takes seconds), and finds nothing by meaning until it is done: search is by
+    words alone for that while, never slow or failing (SEARCH_REBUILD_IN_BACKGROUND
+    off, as in the tests: read at once)."""
+    app = current_app._get_current_object()
+    held: Nearest = app.extensions.setdefault("meaning", Nearest())
+    if held.last_look is None and app.config.get("SEARCH_REBUILD_IN_BACKGROUND", True):
+        with _starting:
+            if not held.loading:
+                held.loading = True
+                threading.Thread(target=_first_look, args=(app, held), name="meaning-load", daemon=True).start()
+        return held
+    held.refresh(session, app.config.get("SEARCH_MEANING_REFRESH", 2.0))
     return held
+
+
+def _first_look(app: Flask, held: Nearest) -> None:
+    with app.app_context():
+        try:
+            held.refresh(db.session, 0.0)
+        except Exception:  # the next search starts another look
+            log.exception("search by meaning: reading the vectors failed; searching by words meanwhile")
+        finally:
+            held.loading = False
+            db.session.remove()
 
 
 def near_text(session: Session, text: str, limit: int, floor: float = -1.0,

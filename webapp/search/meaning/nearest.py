@@ -44,7 +44,9 @@ class Nearest:
     """One process's copy of the vectors: rows of `matrix` are the questions in `ids`."""
 
     def __init__(self):
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the matrix and its bookkeeping
+        self._reading = threading.Lock()  # one look at the database at a time
+        self.loading = False  # a thread is making the first look
         self.matrix = np.zeros((0, HELD), dtype=np.float32)
         self.ids = np.zeros(0, dtype=np.int64)
         self.stamps = np.zeros(0, dtype=np.float64)  # each row's changed_at as read (seconds)
@@ -57,14 +59,15 @@ class Nearest:
     def refresh(self, session: Session, every: float) -> None:
         """Read what changed, if `every` seconds have passed since the last look.
 
-        The first look reads every vector into a matrix of the right size. Later ones
-        ask which rows changed in the window (ids and times), then read the vectors of
-        those this process does not hold as of that time: right after a rebuild every
-        row is in the window for a minute, but only its first look reads their vectors."""
-        now = time.monotonic()
-        if now - self.looked_at < every:
+        The first look reads every vector into a matrix of the right size (searches
+        meanwhile find nothing by meaning rather than wait). Later ones ask which rows
+        changed in the window (ids and times), then read the vectors of those this
+        process does not hold as of that time: right after a rebuild every row is in
+        the window for a minute, but only its first look reads their vectors."""
+        if time.monotonic() - self.looked_at < every:
             return
-        with self._lock:
+        with self._reading:
+            now = time.monotonic()
             if now - self.looked_at < every:
                 return
             began = utcnow()
@@ -77,27 +80,32 @@ class Nearest:
                            if not self._holds(question_id, at)}
                 wanted = list(changed)
                 for start in range(0, len(wanted), READ_BATCH):
-                    for question_id, vector in session.execute(
-                            select(QuestionMeaning.question_id, QuestionMeaning.vector)
-                            .where(QuestionMeaning.question_id.in_(wanted[start : start + READ_BATCH]))):
-                        self._put(question_id, None if vector is None else held(from_bytes(vector)),
-                                  _seconds(changed[question_id]))
+                    read = session.execute(select(QuestionMeaning.question_id, QuestionMeaning.vector)
+                                           .where(QuestionMeaning.question_id.in_(wanted[start : start + READ_BATCH])))
+                    with self._lock:
+                        for question_id, vector in read:
+                            self._put(question_id, None if vector is None else held(from_bytes(vector)),
+                                      _seconds(changed[question_id]))
             self.last_look = began
             self.looked_at = now
 
     def _load_all(self, session: Session) -> None:
+        """Every vector into a new matrix, swapped in at the end."""
+        fresh = Nearest()
         count = session.scalar(select(func.count()).where(QuestionMeaning.vector.is_not(None))) or 0
-        self.matrix = np.zeros((count + GROW, HELD), dtype=np.float32)
-        self.ids = np.zeros(count + GROW, dtype=np.int64)
-        self.stamps = np.zeros(count + GROW, dtype=np.float64)
-        self.size, self.row = 0, {}
+        fresh.matrix = np.zeros((count + GROW, HELD), dtype=np.float32)
+        fresh.ids = np.zeros(count + GROW, dtype=np.int64)
+        fresh.stamps = np.zeros(count + GROW, dtype=np.float64)
         rows = session.execute(select(QuestionMeaning.question_id, QuestionMeaning.vector, QuestionMeaning.changed_at)
                                .where(QuestionMeaning.vector.is_not(None))
                                .execution_options(yield_per=READ_BATCH))
         for batch in rows.partitions():
             vectors = held(np.stack([from_bytes(vector) for _id, vector, _at in batch]))
             for (question_id, _vector, changed_at), vector in zip(batch, vectors, strict=True):
-                self._put(question_id, vector, _seconds(changed_at))
+                fresh._put(question_id, vector, _seconds(changed_at))
+        with self._lock:
+            self.matrix, self.ids, self.stamps = fresh.matrix, fresh.ids, fresh.stamps
+            self.size, self.row = fresh.size, fresh.row
 
     def _holds(self, question_id: int, changed_at: dt.datetime) -> bool:
         at = self.row.get(question_id)
