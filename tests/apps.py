@@ -8,7 +8,7 @@ from pathlib import Path
 from webapp import create_app
 from webapp.content.importer import import_folder
 from webapp.extensions import db, limiter
-from webapp.graph import suggestions
+from webapp.graph import ranking, suggestions
 from webapp.search.postgres import schema as search_tables
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,8 +62,10 @@ def drop(app) -> None:
 
 
 def import_demo(app) -> None:
-    """What `flask content import content/demo` does: import, then suggest related questions."""
+    """What `flask content import content/demo` does: import, suggest related questions, rank."""
     with app.app_context():
         report = import_folder(db.session, DEMO)
         assert not report.rejected, report.rejected
         suggestions.refresh(db.session)
+        ranking.compute(db.session)
+        db.session.commit()

@@ -305,13 +305,13 @@ def test_long_lists_show_the_first_ten_and_counts_stop_at_the_cap(app, client, m
     assert count_of(requested) == "11" and len(item_links(requested)) == 10
 
 
-def test_the_desk_never_builds_the_whole_graph(app, client, monkeypatch):
-    from webapp.graph import network
+def test_the_desk_never_ranks_the_whole_graph(app, client, monkeypatch):
+    from webapp.graph import ranking
 
     def refuse(*args, **kwargs):
-        raise AssertionError("the desk built the whole graph")
+        raise AssertionError("the desk ranked the whole graph")
 
-    monkeypatch.setattr(network, "network", refuse)
+    monkeypatch.setattr(ranking, "compute", refuse)
     editor(app, client)
     with app.app_context():
         add_question("an-orphan")

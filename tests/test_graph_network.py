@@ -1,15 +1,21 @@
 """What the whole-graph figures say, on a small graph whose answers are known: the
-orphans an editor is shown, the order of the hubs (PageRank), the shortest chain, and
-"Linked from" on an answered page."""
+orphans an editor is shown, the order of the hubs (PageRank, stored by `flask graph
+rank`), the shortest chain (searched both ways over the link table), and "Linked from"
+on an answered page; and on random graphs, the same PageRank and chain lengths as
+networkx's."""
+import random
 import re
 
+import networkx as nx
+import numpy as np
 import pytest
 
 from tests.answer_files import answer
-from tests.pages import links, part, text_of
+from tests.pages import HTMX, links, part, text_of
 from tests.readers import sign_in
 from webapp.content.importer import import_folder
 from webapp.extensions import db
+from webapp.graph import chains, ranking
 
 # slug -> the slugs its file lists as related (curated links, one way)
 GRAPH = {
@@ -41,6 +47,8 @@ def graph(app, content_dir):
     with app.app_context():
         report = import_folder(db.session, content_dir)
         assert not report.rejected, report.rejected
+        ranking.compute(db.session)  # as `flask content import` does after importing
+        db.session.commit()
     return app
 
 
@@ -84,3 +92,72 @@ def test_an_answered_page_lists_the_answers_that_link_to_it(graph, client):
     assert "Linked from" in linked_from
     assert sorted(slugs(linked_from)) == ["a", "b", "c", "d", "e", "f"]
     assert '<section class="linked-from"' not in text_of(client.get("/q/lone"))  # linked from nothing: no section
+
+
+def test_hubs_wait_for_the_first_ranking_and_the_page_still_answers(app, content_dir, client):
+    (content_dir / "one.md").write_text(answer("one", "Is one a question?"))
+    with app.app_context():
+        import_folder(db.session, content_dir)
+    page = text_of(client.get("/explore"))
+    assert "Is one a question?" not in page and "still being worked out" in page  # not ranked yet
+    assert "ranked 1 questions" in app.test_cli_runner().invoke(args=["graph", "rank"]).output
+    assert "Is one a question?" in text_of(client.get("/explore"))
+
+
+def test_orphans_come_a_page_at_a_time(graph, client):
+    sign_in(graph, client)
+    with graph.app_context():
+        from webapp.accounts.models import User
+
+        db.session.scalar(db.select(User)).is_editor = True
+        db.session.commit()
+    graph.config["REQUESTS_PAGE_SIZE"] = 5
+    first, second = (text_of(client.get("/explore/orphans", query_string={"page": n})) for n in (1, 2))
+    listed = [slugs(part(p, '<section id="orphan-list"', "</ul>")) for p in (first, second)]
+    assert len(listed[0]) == 5 and sorted(listed[0] + listed[1][:3]) == ["a", "b", "c", "d", "e", "f", "lone", "start"]
+    assert 'rel="next"' in first and "8 answers" in first
+    assert client.get("/explore/orphans", query_string={"page": 3}).status_code == 404
+    fragment = text_of(client.get("/explore/orphans", query_string={"page": 2}, headers=HTMX))
+    assert fragment.strip().startswith('<section id="orphan-list"') and "<html" not in fragment
+
+
+def random_links(seed: int, nodes: int = 60, links: int = 120) -> list[tuple[int, int]]:
+    rng = random.Random(seed)
+    return [(rng.randrange(1, nodes + 1), rng.randrange(1, nodes + 1)) for _ in range(links)]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_pagerank_is_networkx_s(seed):
+    links = random_links(seed) + [(1, 2), (1, 2)]  # a repeated link counts once, as in a DiGraph
+    ids = np.arange(1, 61)
+    graph = nx.DiGraph()
+    graph.add_nodes_from(ids.tolist())
+    graph.add_edges_from(links)
+    expected = nx.pagerank(graph)
+    ours = ranking.pagerank(ids, np.array([f for f, _ in links]), np.array([t for _, t in links]))
+    assert np.allclose(ours, [expected[i] for i in ids.tolist()], atol=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_chains_are_as_short_as_networkx_finds(app, seed):
+    from webapp.answers.models import ANSWERED, Question, RelatedLink
+
+    links = [(f, t) for f, t in random_links(seed, links=70) if f != t]
+    with app.app_context():
+        db.session.add_all(Question(id=i, slug=f"q{i}", text=f"Q{i}?", text_key=f"q{i}", status=ANSWERED, summary="")
+                           for i in range(1, 61))
+        db.session.flush()
+        db.session.add_all(RelatedLink(from_id=f, to_id=t, position=n, kind="curated")
+                           for n, (f, t) in enumerate(dict.fromkeys(links)))
+        db.session.commit()
+        undirected = nx.Graph(links)
+        undirected.add_nodes_from(range(1, 61))
+        for start, end in [(1, 2), (3, 40), (7, 59), (10, 11), (5, 5)]:
+            found = chains.chain(db.session, start, end)
+            try:
+                expected = nx.shortest_path_length(undirected, start, end)
+            except nx.NetworkXNoPath:
+                assert found is None
+                continue
+            assert found is not None and found[0] == start and found[-1] == end and len(found) - 1 == expected
+            assert all(undirected.has_edge(a, b) for a, b in zip(found, found[1:], strict=False))

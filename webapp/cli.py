@@ -18,7 +18,7 @@ from webapp.accounts.cli import accounts_cli
 from webapp.asking.cli import asks_cli
 from webapp.following.cli import following_cli
 from webapp.content.cli import content_cli, imported
-from webapp.graph.cli import graph_cli, refresh_with_progress
+from webapp.graph.cli import graph_cli, rank_with_progress, refresh_with_progress
 from webapp.operations.backups import backup_command, restore_command
 from webapp.search.cli import search_cli
 from webapp.support.cli import support_cli
@@ -30,8 +30,9 @@ demo_cli = AppGroup("demo", help="Demo and benchmark data.")
 @imported.connect
 def _suggest_again(_report, **_) -> None:
     """New text changes which questions are alike: every answer's suggested related
-    questions may move after an import."""
+    questions may move after an import, and with the links, the hubs."""
     refresh_with_progress()
+    rank_with_progress()
 
 
 @demo_cli.command("synth")
@@ -43,6 +44,7 @@ def synth_command(count: int, seed: int, index: bool) -> None:
     with click.progressbar(length=count, label="Generating", file=sys.stderr) as bar:
         synth.generate(db.session, count, seed=seed, progress=bar.update)
     click.echo(f"generated {count} questions")
+    click.echo(f"ranked {rank_with_progress()} questions")
     if index:
         total = db.session.scalar(select(func.count()).select_from(Question)) or 0
         with click.progressbar(length=total, label="Indexing", file=sys.stderr) as bar:

@@ -3,8 +3,8 @@
 Six lists, each a count and its first few items: reports waiting, readers' questions
 waiting for review, the most-requested
 unanswered questions, stale answers (most read first), searches that found nothing and
-orphans. Every query has a LIMIT and none builds the whole graph (graph/network.py does,
-for /explore): the page must stay cheap at 100,000 questions (bench/desk.py,
+orphans. Every query has a LIMIT and none reads the whole graph (nothing serving does:
+graph/ranking.py stores PageRank offline): the page must stay cheap at 100,000 questions (bench/desk.py,
 docs/performance.md). A count that would have to read every question stops at
 COUNT_CAP, and the page says "more than 1,000".
 

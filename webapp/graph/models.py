@@ -1,9 +1,9 @@
-"""Readers asking for unanswered questions to be answered."""
+"""Readers asking for unanswered questions to be answered, and the questions' PageRank."""
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Date, DateTime, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.clock import utcnow
@@ -41,3 +41,13 @@ class DailySignal(db.Model):
     # For a follow: the answer the reader came from (0 where there is none).
     from_id: Mapped[int] = mapped_column(Integer, default=0)
     count: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class QuestionRank(db.Model):
+    """A question's PageRank over the related links, as `flask graph rank` last
+    computed it (webapp/graph/ranking.py): pages read the top few by the index."""
+
+    __tablename__ = "question_rank"
+
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id", ondelete="CASCADE"), primary_key=True)
+    rank: Mapped[float] = mapped_column(Float, index=True)

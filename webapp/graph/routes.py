@@ -4,17 +4,17 @@ from __future__ import annotations
 from functools import partial
 
 from flask import Blueprint, abort, current_app, redirect, request, url_for
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from webapp.answers import service as answers
-from webapp.answers.models import Category
+from webapp.answers.models import ANSWERED, Category, Question, RelatedLink
 from webapp.content.naming import SLUG_RE
 from webapp.editors import editor_required
 from webapp.lookups import or_404
 from webapp.extensions import db, limiter
-from webapp.graph import explorer, network, requests, signals, trail
+from webapp.graph import chains, explorer, ranking, requests, signals, trail
 from webapp.graph.readers import reader_key
-from webapp.pagination import page_number, page_of
+from webapp.pagination import page_number, page_of, paginate
 from webapp.rendering import render, wants_fragment
 from webapp.redirects import same_site_referrer
 from webapp.search import service as search_service
@@ -72,25 +72,33 @@ def clear_trail():
     return redirect(same_site_referrer() or url_for("answers.home"), code=303)
 
 
-def _questions(net, ids: list[int]) -> list[dict]:
-    return [dict(id=i, **net.graph.nodes[i]) for i in ids]
+def _questions(ids: list[int]) -> list[dict]:
+    """What a link to each question shows, in the order of `ids`."""
+    found = {row.id: dict(id=row.id, slug=row.slug, text=row.text, answered=row.status == ANSWERED,
+                          category=row.category_id)
+             for row in db.session.execute(select(Question.id, Question.slug, Question.text, Question.status,
+                                                  Question.category_id).where(Question.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
 
 
 @bp.get("/explore")
 def explore_index():
-    net = network.network(db.session)
     # Categories straight from their small table: counting answers per category with a
     # GROUP BY took most of this page's 76 ms at 100,000 questions.
-    clusters = [(category, _questions(net, hubs)) for category in db.session.scalars(select(Category).order_by(Category.name))
-                if (hubs := network.hubs(net, 5, category.id))]
-    return render("graph/index.html", hubs=_questions(net, network.hubs(net, 10)), clusters=clusters)
+    clusters = [(category, _questions(hubs)) for category in db.session.scalars(select(Category).order_by(Category.name))
+                if (hubs := ranking.hubs(db.session, 5, category.id))]
+    return render("graph/index.html", hubs=_questions(ranking.hubs(db.session, 10)), clusters=clusters)
 
 
 @bp.get("/explore/orphans")
 @editor_required
 def explore_orphans():
-    net = network.network(db.session)
-    return render("graph/orphans.html", orphans=_questions(net, network.orphans(net)))
+    unlinked = (select(Question.id).where(Question.status == ANSWERED,
+                                          ~exists().where(RelatedLink.to_id == Question.id))
+                .order_by(Question.text, Question.id))
+    page = or_404(paginate(db.session, unlinked, page_number(), current_app.config["REQUESTS_PAGE_SIZE"]),
+                  "That page is past the end of the list.")
+    return render("graph/orphans.html", block="orphan_list", page=page, orphans=_questions(page.items))
 
 
 def _question_arg(name: str):
@@ -112,7 +120,6 @@ def explore_path():
         hits = search_service.search_text(db.session, text).hits
         candidates = [h for h in hits if h.slug != start.slug][:6]
         target = answers.question_by_slug(db.session, candidates[0].slug) if candidates else None
-    net = network.network(db.session)
-    steps = network.chain(net, start.id, target.id) if target else None
+    steps = chains.chain(db.session, start.id, target.id) if target else None
     return render("graph/path.html", block="path_result", start=start, target=target, text=text,
-                  candidates=candidates[1:], steps=_questions(net, steps) if steps else None)
+                  candidates=candidates[1:], steps=_questions(steps) if steps else None)
