@@ -141,7 +141,7 @@ def test_clearing_the_box_returns_to_the_page_before_searching(page, live_server
 
 def test_a_did_you_mean_puts_its_words_in_the_box(page, live_server):
     page.goto(live_server + "/search?q=lightnig")
-    page.get_by_role("link", name="lightning").click()
+    page.locator(".did-you-mean").get_by_role("link", name="lightning", exact=True).click()
     expect(page.locator("#results-heading")).to_have_text(re.compile(r"for “lightning”$"))
     expect(page.get_by_role("searchbox", name="Search questions")).to_have_value("lightning")
 
