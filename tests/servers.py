@@ -162,10 +162,13 @@ def serving_demo(folder, **settings) -> Iterator[Served]:
     """The app with the demo content and these settings, served on a free port in a thread."""
     from webapp.content.importer import import_folder
     from webapp.extensions import db
+    from webapp.graph import ranking
 
     app = make_app(folder, **settings)
     with app.app_context():
         import_folder(db.session, DEMO)
+        ranking.compute(db.session)  # the hubs on /explore, as `flask content import` leaves them
+        db.session.commit()
     with in_a_thread(app) as url:
         yield Served(url, app)
     drop(app)
