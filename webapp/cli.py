@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from webapp.answers.models import Question
 from webapp.content import synth
+from webapp.synthetic import readers
 from webapp.extensions import db
 
 from webapp.accounts.cli import accounts_cli
@@ -38,12 +39,38 @@ def _suggest_again(_report, **_) -> None:
 @demo_cli.command("synth")
 @click.option("--count", type=click.IntRange(1, 1_000_000), default=1000, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same corpus.")
+@click.option("--accounts", type=click.IntRange(0, 1_000_000), default=0, show_default=True,
+              help="Confirmed accounts synth-user-ID@example.org, all with the password synthetic.readers.SYNTH_PASSWORD.")
+@click.option("--pledges", type=click.IntRange(0, 10_000_000), default=0, show_default=True,
+              help="Recorded pledges by the synthetic accounts to the campaign shown (made if there is none).")
+@click.option("--signals-days", type=click.IntRange(0, 3660), default=0, show_default=True,
+              help="Daily reader signals (views, follows, recentres, requests) for the last N days.")
 @click.option("--index/--no-index", default=True, show_default=True, help="Rebuild the search index afterwards.")
-def synth_command(count: int, seed: int, index: bool) -> None:
-    """Generate COUNT synthetic questions straight into the database."""
-    with click.progressbar(length=count, label="Generating", file=sys.stderr) as bar:
+def synth_command(count: int, seed: int, accounts: int, pledges: int, signals_days: int, index: bool) -> None:
+    """Generate COUNT synthetic questions straight into the database (COPY on PostgreSQL),
+    and if asked accounts, pledges and daily signals."""
+    refused = readers.refusal(db.session, pledges=pledges, accounts=accounts, signals_days=signals_days)
+    if refused:
+        raise click.UsageError(refused)
+    with click.progressbar(length=count, label="Questions", file=sys.stderr) as bar:
         synth.generate(db.session, count, seed=seed, progress=bar.update)
     click.echo(f"generated {count} questions")
+    try:
+        if accounts:
+            with click.progressbar(length=accounts, label="Accounts", file=sys.stderr) as bar:
+                readers.make_accounts(db.session, accounts, seed=seed, progress=bar.update)
+            click.echo(f"made {accounts} confirmed accounts synth-user-ID@example.org, "
+                       f"password {readers.SYNTH_PASSWORD!r}")
+        if pledges:
+            with click.progressbar(length=pledges, label="Pledges", file=sys.stderr) as bar:
+                made = readers.make_pledges(db.session, pledges, seed=seed, progress=bar.update)
+            click.echo(made.line())
+        if signals_days:
+            with click.progressbar(length=signals_days, label="Signals", file=sys.stderr) as bar:
+                signals = readers.make_signals(db.session, signals_days, seed=seed, progress=bar.update)
+            click.echo(signals.line())
+    except readers.SynthError as refused:  # found only once writing (refusal() checks first)
+        raise click.ClickException(str(refused)) from None
     click.echo(f"ranked {rank_with_progress()} questions")
     if index:
         total = db.session.scalar(select(func.count()).select_from(Question)) or 0

@@ -2,20 +2,25 @@
 
 Question, summary and section lengths are like the demo content's; words are drawn
 from a made-up vocabulary with Zipf-like frequencies (a few words very common, most
-rare), so search sees realistic posting-list lengths. Rows go in with bulk inserts,
-bypassing the ORM's per-object work (and the search outbox: the command rebuilds
-the index at the end instead)."""
+rare), so search sees realistic posting-list lengths. Rows go in in batches, bypassing
+the ORM's per-object work (and the search outbox: the command rebuilds the index at
+the end instead): on PostgreSQL with COPY, elsewhere with bulk inserts. The same seed
+makes the same rows either way: one code path makes the rows, a writer puts them in.
+The readers' side (accounts, pledges, daily signals) is webapp/synthetic/readers.py."""
 from __future__ import annotations
 
 import datetime as dt
 import itertools
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from operator import itemgetter
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
+from webapp.answers import cache
 from webapp.answers.models import ANSWERED, UNANSWERED, Category, Question, RelatedLink, Section, Source
+from webapp.clock import utcnow
 from webapp.content.naming import text_key
 from webapp.database import advance_sequences
 
@@ -50,9 +55,64 @@ class Corpus:
         return " ".join(words).capitalize() + "."
 
 
-def _next_id(session: Session, model) -> int:
+# --- writers: where the rows go ---------------------------------------------------------------
+
+class Writer:
+    """Bulk INSERTs (SQLite, or any database). Every row of one call has the same keys, and
+    names every column that has no server default (COPY leaves the others NULL)."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def write(self, table: Table, rows: list[dict]) -> None:
+        if rows:
+            self.session.execute(insert(table), rows)
+
+    def commit(self) -> None:
+        self.session.commit()
+
+
+class CopyWriter(Writer):
+    """PostgreSQL through psycopg 3: COPY … FROM STDIN, in the session's own transaction."""
+
+    def write(self, table: Table, rows: list[dict]) -> None:
+        if not rows:
+            return
+        from psycopg import sql
+
+        columns = list(rows[0])
+        values = itemgetter(*columns)
+        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(table.name), sql.SQL(", ").join(sql.Identifier(c) for c in columns))
+        driver = self.session.connection().connection.driver_connection
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(values(row))
+        if table.name in cache.CONTENT_TABLES:
+            # What an INSERT through the session marks (answers/cache.py): the commit writes
+            # a new content version, so no server shows answer pages rendered before it.
+            self.session.info[cache.CHANGED] = True
+
+
+def writer_for(session: Session) -> Writer:
+    dialect = session.get_bind().dialect
+    return CopyWriter(session) if (dialect.name, dialect.driver) == ("postgresql", "psycopg") else Writer(session)
+
+
+def next_id(session: Session, model) -> int:
     return (session.scalar(select(func.max(model.id))) or 0) + 1
 
+
+def zipf_weights(n: int, exponent: float = 1.0) -> list[float]:
+    """Cumulative weights for `random.choices`: the item at rank r drawn in proportion to 1/r^exponent."""
+    return list(itertools.accumulate(1 / rank ** exponent for rank in range(1, n + 1)))
+
+
+def tables_of(*models) -> list[Table]:
+    return [model.__table__ for model in models]
+
+
+# --- questions --------------------------------------------------------------------------------
 
 def _categories(session: Session) -> list[int]:
     ids = []
@@ -66,13 +126,11 @@ def _categories(session: Session) -> list[int]:
     return ids
 
 
-def generate(session: Session, count: int, seed: int = 1, progress: Callable[[int], None] | None = None) -> int:
-    """Insert `count` questions (90% answered) with sections, sources and related links."""
-    corpus = Corpus(seed)
+def _question_batches(corpus: Corpus, categories: list[int], first: int, count: int, section_id: int,
+                      source_id: int, link_id: int, now: dt.datetime) -> Iterator[dict[Table, list[dict]]]:
+    """The rows of `count` questions from id `first` on, BATCH questions at a time, each
+    batch complete in itself (its links point only to questions already made)."""
     rng = corpus.random
-    categories = _categories(session)
-    first = _next_id(session, Question)
-    section_id, source_id, link_id = (_next_id(session, m) for m in (Section, Source, RelatedLink))
     today = dt.date(2026, 11, 1)
     for start in range(first, first + count, BATCH):
         questions, sections, sources, links = [], [], [], []
@@ -85,6 +143,7 @@ def generate(session: Session, count: int, seed: int = 1, progress: Callable[[in
                 category_id=rng.choice(categories) if answered else None,
                 summary=corpus.paragraph(60, 120, n_sources) if answered else "",
                 checked_on=today - dt.timedelta(days=rng.randint(0, 900)) if answered else None,
+                created_at=now, updated_at=now,
             ))
             for position in range(1, rng.randint(3, 6) + 1 if answered else 1):
                 sections.append(dict(id=section_id, question_id=qid, position=position,
@@ -99,13 +158,26 @@ def generate(session: Session, count: int, seed: int = 1, progress: Callable[[in
             for position, target in enumerate(sorted(targets), start=1):
                 links.append(dict(id=link_id, from_id=qid, to_id=target, position=position))
                 link_id += 1
-        for model, rows in ((Question, questions), (Section, sections), (Source, sources)):
-            session.execute(insert(model), rows)
-        session.flush()
-        if links:
-            session.execute(insert(RelatedLink), links)
-        session.commit()
+        yield {Question.__table__: questions, Section.__table__: sections, Source.__table__: sources,
+               RelatedLink.__table__: links}
+
+
+def generate(session: Session, count: int, seed: int = 1, progress: Callable[[int], None] | None = None,
+             writer: Writer | None = None) -> int:
+    """Insert `count` questions (90% answered) with sections, sources and related links."""
+    writer = writer or writer_for(session)
+    corpus = Corpus(seed)
+    categories = _categories(session)
+    first = next_id(session, Question)
+    section_id, source_id, link_id = (next_id(session, m) for m in (Section, Source, RelatedLink))
+    for batch in _question_batches(corpus, categories, first, count, section_id, source_id, link_id, utcnow()):
+        for table, rows in batch.items():  # in order: questions before the rows that point to them
+            writer.write(table, rows)
+        writer.commit()
         if progress:
-            progress(len(questions))
-    advance_sequences(session, [m.__table__ for m in (Question, Section, Source, RelatedLink)])
+            progress(len(batch[Question.__table__]))
+    advance_sequences(session, tables_of(Question, Section, Source, RelatedLink))
     return count
+
+
+# --- accounts ---------------------------------------------------------------------------------
