@@ -25,7 +25,7 @@ from webapp.accounts.models import User
 from webapp.accounts.service import new_session_token
 from webapp.answers.models import ANSWERED, UNANSWERED, Question, RelatedLink
 from webapp.clock import utcnow
-from webapp.content.synth import Writer, next_id, tables_of, writer_for, zipf_weights
+from webapp.content.synth import BATCH, SYLLABLES, Writer, next_id, tables_of, writer_for, zipf_weights
 from webapp.database import advance_sequences
 from webapp.graph.models import DailySignal
 from webapp.graph.signals import KINDS
@@ -33,13 +33,6 @@ from webapp.support import campaigns
 from webapp.support.money import format_money
 from webapp.support.models import ACTIVE, MONTHLY, ONCE, RECORD, SUPPORTERS, Campaign, CampaignSupporter, Pledge
 
-SYLLABLES = ("ba be bi bo bu da de di do du fa fe fi fo ka ke ki ko ku la le li lo lu ma me mi mo mu "
-             "na ne ni no nu pa pe pi po pu ra re ri ro ru sa se si so su ta te ti to tu va ve vi vo "
-             "za ze zi zo ar el in on ur").split()
-STARTS = ("Does", "Is", "Can", "Do", "Why does", "How does", "Are", "What makes", "Should", "Will")
-CATEGORIES = ("science health history food animals technology space money law language sport music "
-              "weather travel home work family nature art books").split()
-BATCH = 1000
 # Every synthetic account's password (a benchmark's accounts, never real people's).
 SYNTH_PASSWORD = "synth-plumb-line-walrus-7"
 SYNTH_EMAIL = "synth-user-{}@example.org"
