@@ -38,7 +38,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp:
         app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/graph.db", "SECRET_KEY": "bench",
                           "SEARCH_INDEX_DIR": f"{tmp}/index"})
-        app.extensions["search_index"].mark_rebuilding()  # keep start-up from indexing meanwhile
+        app.extensions["search"].index.mark_rebuilding()  # keep start-up from indexing meanwhile
         with app.app_context():
             db.create_all()
             start = time.perf_counter()
