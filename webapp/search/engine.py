@@ -50,8 +50,9 @@ class SearchEngine(Protocol):
 
     def hits_for(self, session: Session, query: ReaderQuery, ids: list[int], marked: bool = True) -> dict[int, Hit]:
         """These questions as hits (by id), leaving out those the query's operators do
-        not allow; each marked where the words match (unless not `marked`: cheaper, for
-        deciding what to show), and `by_meaning` where none do."""
+        not allow; each marked where the words match, and `by_meaning` where none do.
+        Not `marked`: for deciding what to show, not showing it (the engine may leave the
+        texts out)."""
 
     def suggestion(self, session: Session, query: ReaderQuery) -> str | None:
         """The corrected query `search` would offer, alone."""

@@ -165,14 +165,16 @@ def _search(session: Session, query: ReaderQuery, *, category: str | None = None
 def _rows(session: Session, sql: Sql, where: list[str], order: str, tsq: str | None, limit: int,
           offset: int, marked: bool = True) -> list:
     """One window of hits in `order`, their question and summary marked by ts_headline
-    after the LIMIT, so only the window's rows pay for it (`marked`: at all)."""
+    after the LIMIT, so only the window's rows pay for it. Not `marked`: neither marks nor
+    texts (their question and summary stay unread in TOAST; what decides, not what shows)."""
     marks = tsq and marked
+    texts = "d.question, d.summary" if marked else "'' AS question, '' AS summary"
     return session.execute(text(
         f"SELECT p.slug, p.category, p.category_name, p.status, p.checked_on, p.verdict, "
         f"  {_headline('p.question', WHOLE) if marks else 'p.question'}, "
         f"  {_headline('p.summary', SNIPPET) if marks else 'p.summary'}, p.summary, p.question_id, p.matched "
-        f"FROM (SELECT d.slug, d.category, d.category_name, d.status, d.checked_on, d.verdict, d.question, "
-        f"        d.summary, d.question_id, {f'd.tsv @@ ({tsq})' if tsq else 'true'} AS matched, "
+        f"FROM (SELECT d.slug, d.category, d.category_name, d.status, d.checked_on, d.verdict, {texts}, "
+        f"        d.question_id, {f'd.tsv @@ ({tsq})' if tsq else 'true'} AS matched, "
         f"        {tsq or 'NULL::tsquery'} AS q, row_number() OVER () AS n "
         f"      FROM (SELECT * FROM search_document d WHERE {' AND '.join(where) or 'true'} "
         f"            ORDER BY {order} LIMIT {limit} OFFSET {offset}) d) p ORDER BY p.n"), sql.params).all()
