@@ -6,7 +6,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.answers.models import ANSWERED, Question
-
 from webapp.search import hybrid
 from webapp.search.engine import SearchEngine
 from webapp.search.meaning import lookup

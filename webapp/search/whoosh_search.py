@@ -234,8 +234,9 @@ def hits_for(index: SearchIndex, query: ReaderQuery, ids: list[int], marked: boo
     with index.searcher() as searcher:
         wanted = {n: i for i in ids if (n := searcher.document_number(id=str(i))) is not None}
         operator_filter = filters(query)
-        if operator_filter is not None:
-            allowed = frozenset(searcher.docs_for_query(operator_filter))
+        if operator_filter is not None and wanted:  # tested on these documents only, not the index
+            allowed = {hit.docnum for hit in searcher.search(operator_filter, filter=set(wanted), limit=len(wanted),
+                                                               scored=False)}
             wanted = {n: i for n, i in wanted.items() if n in allowed}
         if not wanted:
             return {}

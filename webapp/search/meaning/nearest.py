@@ -148,16 +148,14 @@ class Nearest:
             if size == 0 or limit <= 0 or not vector.any():
                 return []
             scores = self.matrix[:size] @ vector
-            ids = self.ids[:size].copy()
-        wanted = min(size, limit + len(left_out))
-        best = np.argpartition(-scores, wanted - 1)[:wanted] if wanted < size else np.arange(size)
-        best = best[np.argsort(-scores[best], kind="stable")]
+            wanted = min(size, limit + len(left_out))
+            best = np.argpartition(-scores, wanted - 1)[:wanted] if wanted < size else np.arange(size)
+            best = best[np.argsort(-scores[best], kind="stable")]
+            ids = self.ids[best]  # the best rows' ids, read before a look can move rows
         found = []
-        for at in best:
-            score = float(scores[at])
+        for question_id, score in zip(ids.tolist(), scores[best].tolist(), strict=True):
             if score < floor or len(found) == limit:
                 break
-            question_id = int(ids[at])
             if question_id not in left_out:
                 found.append((question_id, score))
         return found

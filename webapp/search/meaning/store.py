@@ -54,8 +54,8 @@ def write(connection: Connection, questions: Iterable[QuestionTexts], gone: Iter
     if by_id:
         stored = dict(connection.execute(
             select(table.c.question_id, table.c.version).where(table.c.question_id.in_(sorted(by_id)))).all())
-        changed = [(qid, text, _digest(text)) for qid, text in sorted(by_id.items())
-                   if stored.get(qid) != _digest(text)]
+        digests = {qid: _digest(text) for qid, text in by_id.items()}
+        changed = [(qid, by_id[qid], digest) for qid, digest in sorted(digests.items()) if stored.get(qid) != digest]
         if changed:
             vectors = model.embed([text for _qid, text, _v in changed])
             rows += [{"question_id": qid, "vector": to_bytes(vector), "model": model.MODEL, "version": version,

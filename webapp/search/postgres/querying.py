@@ -83,6 +83,16 @@ def operators(sql: Sql, query: ReaderQuery) -> list[str]:
     return where
 
 
+def _chosen(sql: Sql, category: str | None, status: str | None) -> list[str]:
+    """The page's filter choices (beside the query's own operators)."""
+    where = []
+    if category:
+        where.append(f"d.category = {sql.bind(category)}")
+    if status:
+        where.append(f"d.status = {sql.bind(status)}")
+    return where
+
+
 def _marked(value: str) -> Markup:
     """ts_headline's output escaped, then its marks turned into <mark>."""
     escaped = str(escape(value))
@@ -145,11 +155,7 @@ def _search(session: Session, query: ReaderQuery, *, category: str | None = None
         _tally(session, " AND ".join(match + ops) or "true", sql.params, count_cap()).fill(result, category, status)
 
     if hits and (not counts or (result.total and page <= result.page_count)):
-        filters = list(ops)
-        if category:
-            filters.append(f"d.category = {sql.bind(category)}")
-        if status:
-            filters.append(f"d.status = {sql.bind(status)}")
+        filters = ops + _chosen(sql, category, status)
         window = result.size + (0 if counts else 1)
         if sort == "newest" or not query.has_terms:
             rows = _rows(session, sql, match + filters, "d.checked_on DESC NULLS LAST, d.question_id", any_of,
@@ -227,11 +233,7 @@ def ranked(session: Session, query: ReaderQuery, *, category: str | None, status
         sql = Sql()
         parts = terms(sql, query)
         any_of = " || ".join(parts) or "CAST('' AS tsquery)"
-        filters = operators(sql, query)
-        if category:
-            filters.append(f"d.category = {sql.bind(category)}")
-        if status:
-            filters.append(f"d.status = {sql.bind(status)}")
+        filters = operators(sql, query) + _chosen(sql, category, status)
         return [row[0] for row in _best_first(session, sql, parts, any_of, filters, limit, 0, fetch=_ids)]
 
 
