@@ -80,8 +80,13 @@ test: setup lint test-sqlite test-postgres
 lint: setup
 	$(BIN)/ruff check webapp tests bench
 
+# The suite runs on every core (pytest-xdist; each worker has its own databases,
+# tests/workers.py), a file's tests on one worker. TEST_WORKERS=0: one process.
+TEST_WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+
 test-sqlite: setup
-	$(BIN)/python -m pytest
+	$(PYTEST)
 
 # The same suite again against PostgreSQL, where one answers on 127.0.0.1:5432, with
 # the rate limits kept in Redis where one answers on 127.0.0.1:6379 (as in production),
@@ -98,9 +103,9 @@ test-postgres: setup
 	$(BIN)/python -m tests.service_available postgres "$(PG_TEST_URL)"; found=$$?; \
 	if [ $$found = 0 ]; then \
 	  echo "== the suite again against PostgreSQL ($(PG_TEST_URL))"; \
-	  TEST_DATABASE_URL="$(PG_TEST_URL)" $(BIN)/python -m pytest -m "not browser" && \
+	  TEST_DATABASE_URL="$(PG_TEST_URL)" $(PYTEST) -m "not browser" && \
 	  echo "== the search contract again with the Whoosh engine on PostgreSQL" && \
-	  TEST_DATABASE_URL="$(PG_TEST_URL)" TEST_SEARCH_ENGINE=whoosh $(BIN)/python -m pytest $(SEARCH_CONTRACT); \
+	  TEST_DATABASE_URL="$(PG_TEST_URL)" TEST_SEARCH_ENGINE=whoosh $(PYTEST) $(SEARCH_CONTRACT); \
 	elif [ $$found != 69 ]; then echo "== PostgreSQL at $(PG_TEST_URL) answers but fails (see above)"; exit 1; \
 	elif [ "$$CI" = "true" ]; then echo "== CI needs PostgreSQL with its search extensions (see above)"; exit 1; \
 	else echo "== no PostgreSQL (with unaccent, pg_trgm, rum) on 127.0.0.1:5432: skipping the PostgreSQL run"; fi
