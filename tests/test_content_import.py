@@ -1,12 +1,14 @@
 """`flask content import` and `export`: upserts, rejections, and the round trip."""
 import collections
 import filecmp
+import gc
 
 from sqlalchemy import func, select
 
 from tests.answer_files import VALID, answer, write
 from tests.apps import DEMO
 from webapp.answers.models import Category, Question, RelatedLink, Section
+from webapp.content import exporter
 from webapp.content.importer import import_folder
 from webapp.content.parser import parse
 from webapp.extensions import db
@@ -200,3 +202,23 @@ def test_export_then_import_changes_nothing(app, runner, content_dir, tmp_path):
     original, exported = parse("a.md", (content_dir / "a.md").read_text()), parse("a.md", (out / "a.md").read_text())
     assert exported == original
     assert "slug:" not in (out / "a.md").read_text()  # the same keys as the file had
+
+
+def test_export_holds_one_batch_of_questions_at_a_time_not_all(app, content_dir, tmp_path, monkeypatch):
+    """At a million questions, holding them all at once was gigabytes: export streams."""
+    for n in range(12):
+        write(content_dir, f"q{n}.md", answer(f"question-{n}", f"Is question number {n} answered?"))
+    monkeypatch.setattr(exporter, "BATCH", 3)
+    held = []
+
+    def count_held(_name):
+        gc.collect()  # what is no longer referenced leaves the session's identity map
+        held.append(sum(isinstance(o, Question) for o in db.session.identity_map.values()))
+
+    with app.app_context():
+        import_folder(db.session, content_dir)
+        db.session.commit()
+        db.session.expunge_all()
+        written = exporter.export_folder(db.session, tmp_path / "out", progress=count_held)
+    assert written == 12 == len(list((tmp_path / "out").glob("*.md")))
+    assert max(held) <= 3, held  # the batch being written, never the 12

@@ -76,8 +76,15 @@ def exportable_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Question).where(Question.file_name.is_not(None)))
 
 
+# Questions read at a time: memory stays that of one batch at any size (a million
+# questions held at once was several GB).
+BATCH = 500
+
+
 def export_folder(session: Session, folder: Path, progress: Callable[[str], None] | None = None) -> int:
-    """Write one file per file-backed question; return how many were written."""
+    """Write one file per file-backed question; return how many were written. The
+    questions stream in batches (a server-side cursor on PostgreSQL) and each is let go
+    once written: the session's identity map holds only what is still referenced."""
     folder.mkdir(parents=True, exist_ok=True)
     questions = session.scalars(
         select(Question)
@@ -86,9 +93,12 @@ def export_folder(session: Session, folder: Path, progress: Callable[[str], None
                  selectinload(Question.links).selectinload(RelatedLink.to_question),
                  selectinload(Question.category))
         .order_by(Question.file_name)
-    ).all()
+        .execution_options(yield_per=BATCH)
+    )
+    written = 0
     for question in questions:
         (folder / question.file_name).write_text(render_file(question), encoding="utf-8")
+        written += 1
         if progress:
             progress(question.file_name)
-    return len(questions)
+    return written
