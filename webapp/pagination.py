@@ -58,10 +58,12 @@ def page_of(total: int, number: int, size: int, fetch: Callable[[int, int], list
     return Page(list(fetch(size, (number - 1) * size)), number, size, total)
 
 
-def paginate(session: Session, statement: Select, number: int, size: int) -> Page | None:
-    """Page `number` of what `statement` selects in its order, counted; None past the last
-    page. A statement of one column or entity gives its values, others their rows."""
-    total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+def paginate(session: Session, statement: Select, number: int, size: int, total: int | None = None) -> Page | None:
+    """Page `number` of what `statement` selects in its order, counted (unless the caller
+    keeps the `total`); None past the last page. A statement of one column or entity gives
+    its values, others their rows."""
+    if total is None:
+        total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
 
     def fetch(limit: int, offset: int) -> list:
         rows = session.execute(statement.limit(limit).offset(offset))

@@ -8,6 +8,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -32,6 +33,8 @@ class Category(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     name: Mapped[str] = mapped_column(String(120))
+    # Its answered questions, kept by webapp/answers/counts.py.
+    answered_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     questions: Mapped[list[Question]] = relationship(back_populates="category")
 
@@ -40,6 +43,9 @@ class Question(db.Model):
     __tablename__ = "question"
     __table_args__ = (
         CheckConstraint("status in ('answered', 'unanswered')", name="question_status"),
+        # A category's page: its answers, newest checked first, read backwards from here
+        # without sorting them all.
+        Index("ix_question_category_listing", "category_id", "status", "checked_on", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app
 
-from webapp.answers import bodies, parts, service
+from webapp.answers import bodies, counts, parts, service
 from webapp.answers import cache as answer_cache
 from webapp.answers.markdown import to_html
 from webapp.extensions import db
@@ -15,6 +15,7 @@ from webapp.urls import absolute_url
 bp = Blueprint("answers", __name__)
 # The answer cache and its content version come with the pages that use them.
 bp.record_once(lambda state: answer_cache.register(state.app))
+bp.record_once(lambda _state: counts.listen())
 RECENT_COUNT = 8
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
 from webapp.answers.models import (
@@ -112,14 +112,12 @@ def recent_answers(session: Session, limit: int) -> list[Question]:
 
 
 def categories_with_counts(session: Session) -> list[tuple[Category, int]]:
-    """Categories that have answers, with how many, largest first."""
-    count = func.count(Question.id)
+    """Categories that have answers, with how many, largest first (webapp/answers/counts.py
+    keeps the counts)."""
     rows = session.execute(
-        select(Category, count)
-        .join(Question, Question.category_id == Category.id)
-        .where(Question.status == ANSWERED)
-        .group_by(Category.id)
-        .order_by(count.desc(), Category.name)
+        select(Category, Category.answered_count)
+        .where(Category.answered_count > 0)
+        .order_by(Category.answered_count.desc(), Category.name)
     )
     return [(category, n) for category, n in rows]
 
@@ -129,7 +127,8 @@ def category_by_slug(session: Session, slug: str) -> Category | None:
 
 
 def category_page(session: Session, category: Category, number: int, size: int) -> Page | None:
-    """Answered questions of a category, newest checked first; None past the last page."""
+    """Answered questions of a category, newest checked first (then newest added); None
+    past the last page. The order is ix_question_category_listing's, read backwards."""
     answered = (select(Question).where(Question.category_id == category.id, Question.status == ANSWERED)
-                .order_by(Question.checked_on.desc(), Question.text))
-    return paginate(session, answered, number, size)
+                .order_by(Question.checked_on.desc(), Question.id.desc()))
+    return paginate(session, answered, number, size, total=category.answered_count)

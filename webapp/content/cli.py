@@ -1,4 +1,4 @@
-"""`flask content import DIR` and `flask content export DIR`."""
+"""`flask content import DIR`, `flask content export DIR` and `flask content recount`."""
 from __future__ import annotations
 
 import sys
@@ -8,6 +8,7 @@ import click
 from blinker import Namespace
 from flask.cli import AppGroup
 
+from webapp.answers import counts
 from webapp.content.exporter import export_folder, exportable_count
 from webapp.content.importer import answer_files, import_folder
 from webapp.extensions import db
@@ -50,3 +51,19 @@ def export_command(directory: str) -> None:
     with click.progressbar(length=exportable_count(db.session), label="Exporting", file=sys.stderr) as bar:
         count = export_folder(db.session, folder, progress=lambda _name: bar.update(1))
     click.echo(f"exported {count} files to {folder}")
+
+
+@content_cli.command("recount")
+@click.option("--check", "check_only", is_flag=True, help="Only say whether the counts agree (exit 1 if not).")
+def recount_command(check_only: bool) -> None:
+    """Count each category's answers again (the home page's and category pages' figures),
+    after writes made beside the app (SQL by hand, a partial restore)."""
+    wrong = counts.check(db.session)
+    for line in wrong:
+        click.echo(line, err=True)
+    if check_only:
+        click.echo(f"{len(wrong)} categories miscounted" if wrong else "every category's count agrees")
+        sys.exit(1 if wrong else 0)
+    counts.recount(db.session)
+    db.session.commit()
+    click.echo(f"counted again: {len(wrong)} categories corrected")

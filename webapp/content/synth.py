@@ -18,7 +18,7 @@ from operator import itemgetter
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
-from webapp.answers import cache
+from webapp.answers import cache, counts
 from webapp.answers.models import ANSWERED, UNANSWERED, Category, Question, RelatedLink, Section, Source
 from webapp.clock import utcnow
 from webapp.content.naming import text_key
@@ -177,6 +177,8 @@ def generate(session: Session, count: int, seed: int = 1, progress: Callable[[in
         if progress:
             progress(len(batch[Question.__table__]))
     advance_sequences(session, tables_of(Question, Section, Source, RelatedLink))
+    counts.recount(session)  # the rows went in beside the ORM, which keeps the counters
+    session.commit()
     return count
 
 
