@@ -86,6 +86,9 @@ def test_the_counters_agree_with_the_questions_after_any_writes(app, steps, undo
         assert counts.check(db.session) == []
         kept = {c.slug: c.answered_count for c in db.session.scalars(select(Category))}
         assert {slug: n for slug, n in kept.items() if n} == true_counts()
+        # The sitemap's number of answers: the counters and the answers without a category.
+        assert counts.answered_total(db.session) == db.session.scalar(
+            select(func.count(Question.id)).where(Question.status == ANSWERED))
 
 
 def test_two_writers_answering_in_one_category_are_both_counted(demo):

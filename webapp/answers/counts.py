@@ -68,6 +68,15 @@ def listen(session_class: type[Session] = Session) -> None:
             event.listen(session_class, name, handler)
 
 
+def answered_total(session: Session) -> int:
+    """Every answered question: the categories' counters, and the few answers without a
+    category counted (ix_question_category_listing: category_id NULL comes first)."""
+    counted = session.scalar(select(func.coalesce(func.sum(Category.answered_count), 0))) or 0
+    loose = session.scalar(select(func.count(Question.id)).where(Question.category_id.is_(None),
+                                                                 Question.status == ANSWERED)) or 0
+    return counted + loose
+
+
 def _true_counts():
     return (select(func.count(Question.id)).where(Question.category_id == Category.id, Question.status == ANSWERED)
             .scalar_subquery())

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from webapp.answers import counts
 from webapp.answers.models import ANSWERED, CONTENT_VERSION_ID, Category, ContentVersion, Question
 from webapp.revisions import service as revisions
 from webapp.revisions.models import CORRECTION, KINDS, Revision
@@ -184,8 +185,9 @@ def newest_correction(session: Session) -> dt.datetime | None:
 # --- the sitemap ------------------------------------------------------------------------------
 
 def answered_count(session: Session) -> int:
-    """Every answered question (ix_question_status): the sitemap names them all."""
-    return session.scalar(select(func.count()).select_from(Question).where(Question.status == ANSWERED)) or 0
+    """Every answered question: the sitemap names them all (from the categories' counters,
+    not a count of ~900,000 rows at 1,000,000 questions)."""
+    return counts.answered_total(session)
 
 
 def newest_checked_on(session: Session) -> dt.date | None:
