@@ -23,7 +23,6 @@ from webapp.answers.models import Question
 from webapp.extensions import db
 
 FLASK = ROOT / ".venv" / "bin" / "flask"
-VISIBLE_WITHIN = 1.0  # seconds from the commit until the other server finds it
 
 pytestmark = pytest.mark.skipif(not (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgresql"),
                                 reason="two app servers share a PostgreSQL database (TEST_DATABASE_URL)")
@@ -34,16 +33,6 @@ def found(server, q: str) -> list[str]:
     with urllib.request.urlopen(url, timeout=10) as response:
         return result_links(response.read().decode())
 
-
-def found_within(server, q: str, seconds: float) -> tuple[list[str], float]:
-    """What `server` finds for `q`, asked again until it finds something or time is up."""
-    start = time.monotonic()
-    while True:
-        hits = found(server, q)
-        waited = time.monotonic() - start
-        if hits or waited > seconds:
-            return hits, waited
-        time.sleep(0.05)
 
 
 def flask(app, *args: str, **settings: str) -> subprocess.CompletedProcess:
@@ -62,7 +51,10 @@ def two_servers(demo, tmp_path):
         yield a, b
 
 
-def test_an_import_through_one_server_is_found_through_the_other_within_a_second(demo, two_servers, tmp_path):
+# The documents are written in the committing transaction: the first search after the
+# commit finds the change through either server, with no waiting (bench/two_servers.py
+# measures how long that takes; a bound on the clock here failed on a loaded machine).
+def test_an_import_through_one_server_is_found_through_the_other_at_once(demo, two_servers, tmp_path):
     a, b = two_servers
     assert found(b, "quokkas") == []
     folder = tmp_path / "content"
@@ -70,8 +62,7 @@ def test_an_import_through_one_server_is_found_through_the_other_within_a_second
     (folder / "quokka.md").write_text(answer("quokka-smile", "Do quokkas really smile at people?"))
     result = flask(demo, "content", "import", str(folder), SEARCH_INDEX_DIR=str(tmp_path / "a" / "search_index"))
     assert result.returncode == 0, result.stderr
-    hits, waited = found_within(b, "quokkas", VISIBLE_WITHIN)
-    assert hits == ["/q/quokka-smile"] and waited <= VISIBLE_WITHIN
+    assert found(b, "quokkas") == ["/q/quokka-smile"]
     assert found(a, "quokkas") == ["/q/quokka-smile"]
     check = flask(demo, "search", "check", SEARCH_INDEX_DIR=str(tmp_path / "b" / "search_index"))
     assert check.returncode == 0 and "the index matches the database" in check.stdout, check.stdout + check.stderr
@@ -84,8 +75,7 @@ def test_an_edit_committed_elsewhere_is_found_by_both_servers(demo, two_servers)
         question.summary = "Now also about narwhals [1]."
         db.session.commit()
     for server in (a, b):
-        hits, waited = found_within(server, "narwhals", VISIBLE_WITHIN)
-        assert hits == ["/q/why-is-the-sky-blue"] and waited <= VISIBLE_WITHIN
+        assert found(server, "narwhals") == ["/q/why-is-the-sky-blue"]
 
 
 def test_whoosh_on_postgresql_warns_that_its_index_is_per_machine(demo, tmp_path):
