@@ -122,3 +122,20 @@ def import_demo(app) -> None:
         suggestions.refresh(db.session)
         ranking.compute(db.session)
         db.session.commit()
+
+
+def query_plan(sql: str, no_sort: bool = False, **values) -> str:
+    """How the database would run `sql` at scale: on PostgreSQL with sequential scans
+    off (a test's few rows would be read whole anyway), and sorts too if `no_sort` (a few
+    rows are sorted cheaper than read in order; a million are not); on SQLite its query
+    plan."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL enable_seqscan = off"))
+        if no_sort:
+            db.session.execute(text("SET LOCAL enable_sort = off"))
+        lines = db.session.scalars(text("EXPLAIN " + sql), values)
+    else:
+        lines = (row[-1] for row in db.session.execute(text("EXPLAIN QUERY PLAN " + sql), values))
+    found = "\n".join(lines)
+    db.session.rollback()
+    return found

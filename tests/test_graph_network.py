@@ -161,3 +161,38 @@ def test_chains_are_as_short_as_networkx_finds(app, seed):
                 continue
             assert found is not None and found[0] == start and found[-1] == end and len(found) - 1 == expected
             assert all(undirected.has_edge(a, b) for a, b in zip(found, found[1:], strict=False))
+
+
+def test_each_category_shows_its_five_most_central_answers_read_in_one_query(app, content_dir, client):
+    """Seven answers in "science" and three in "food": each category's hubs on /explore
+    are its own first five by PageRank (networkx's, on the same links), from the places
+    `flask graph rank` stored, whatever the number of categories."""
+    related = {"s0": [], "s1": ["s0"], "s2": ["s0", "s1"], "s3": ["s0", "s1"], "s4": ["s0"], "s5": ["s4"],
+               "s6": ["s5"], "f0": ["s0"], "f1": ["f0"], "f2": ["f0", "f1"]}
+    for slug, links_to in related.items():
+        category = "science" if slug.startswith("s") else "food"
+        (content_dir / f"{slug}.md").write_text(answer(slug, f"Question {slug}?", related=[f"slug: {r}" for r in links_to],
+                                                       category=category))
+    with app.app_context():
+        import_folder(db.session, content_dir)
+        ranking.compute(db.session)
+        db.session.commit()
+    rank = nx.pagerank(nx.DiGraph([(s, t) for s, ts in related.items() for t in ts]))
+    best = {c: sorted((s for s in related if s.startswith(c[0])), key=lambda s: -rank.get(s, 0))[:5]
+            for c in ("science", "food")}
+    statements = []
+    with app.app_context():
+        from sqlalchemy import event
+
+        def record(_conn, _cursor, statement, *_args):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", record)
+        page = text_of(client.get("/explore"))
+        event.remove(db.engine, "before_cursor_execute", record)
+    clusters = part(page, 'id="clusters-heading"')
+    for category, expected in best.items():
+        shown = slugs(part(clusters, f'/c/{category}"', "</ul>"))
+        assert shown == expected, (category, shown, expected)
+    # The hubs, every category's hubs, their questions, the categories: not one query a category.
+    assert sum("question_rank" in s for s in statements) == 2, statements

@@ -51,3 +51,7 @@ class QuestionRank(db.Model):
 
     question_id: Mapped[int] = mapped_column(ForeignKey("question.id", ondelete="CASCADE"), primary_key=True)
     rank: Mapped[float] = mapped_column(Float, index=True)
+    # Its place among its category's answers by rank (1: the most central), for the
+    # first PLACES_KEPT of each category; NULL for the rest. /explore reads every
+    # category's hubs in one query through this, not one query per category.
+    place: Mapped[int | None] = mapped_column(Integer, index=True)

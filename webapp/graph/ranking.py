@@ -28,6 +28,7 @@ DAMPING = 0.85
 TOLERANCE = 1.0e-6  # per question, as networkx's
 MAX_ROUNDS = 100
 WRITE_BATCH = 10_000
+PLACES_KEPT = 10  # a category's hubs kept in place order: /explore shows 5 (a few may have lost their answer since)
 
 
 def pagerank(ids: np.ndarray, sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
@@ -52,6 +53,25 @@ def pagerank(ids: np.ndarray, sources: np.ndarray, targets: np.ndarray) -> np.nd
     return rank
 
 
+def places(session: Session, ids: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """Each question's place among its category's answers by rank (1, 2, ...; ties by
+    id), for the first PLACES_KEPT of each category; 0 for the rest and for questions
+    that are not answers or have no category."""
+    rows = session.execute(select(Question.category_id, Question.status).order_by(Question.id)).all()
+    category = np.fromiter((c if c is not None and s == ANSWERED else -1 for c, s in rows), dtype=np.int64,
+                           count=len(rows))
+    del rows
+    order = np.lexsort((ids, -rank, category))  # by category, then most central first
+    grouped = category[order]
+    starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
+    first_of_group = np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    in_group = np.arange(len(order)) - first_of_group + 1
+    place = np.zeros(len(ids), dtype=np.int64)
+    kept = (grouped >= 0) & (in_group <= PLACES_KEPT)
+    place[order[kept]] = in_group[kept]
+    return place
+
+
 def compute(session: Session, progress: Callable[[int], None] | None = None) -> int:
     """Rank every question and store the ranks, in the session's transaction (the
     caller commits); the number ranked."""
@@ -61,21 +81,34 @@ def compute(session: Session, progress: Callable[[int], None] | None = None) -> 
     targets = np.fromiter((t for _f, t in links), dtype=np.int64, count=len(links))
     del links
     rank = pagerank(ids, sources, targets)
+    place = places(session, ids, rank)
     session.execute(delete(QuestionRank))
     for start in range(0, len(ids), WRITE_BATCH):
         chunk = slice(start, start + WRITE_BATCH)
-        session.execute(insert(QuestionRank), [{"question_id": int(q), "rank": float(r)}
-                                                for q, r in zip(ids[chunk], rank[chunk], strict=True)])
+        session.execute(insert(QuestionRank), [{"question_id": int(q), "rank": float(r), "place": int(p) or None}
+                                                for q, r, p in zip(ids[chunk], rank[chunk], place[chunk], strict=True)])
         if progress:
             progress(len(ids[chunk]))
     return len(ids)
 
 
-def hubs(session: Session, limit: int = 10, category_id: int | None = None) -> list[int]:
-    """The most central answered questions, optionally within a category."""
-    statement = (select(Question.id).join(QuestionRank, QuestionRank.question_id == Question.id)
-                 .where(Question.status == ANSWERED)
-                 .order_by(QuestionRank.rank.desc(), Question.text).limit(limit))
-    if category_id is not None:
-        statement = statement.where(Question.category_id == category_id)
-    return list(session.scalars(statement))
+def hubs(session: Session, limit: int = 10) -> list[int]:
+    """The most central answered questions."""
+    return list(session.scalars(select(Question.id).join(QuestionRank, QuestionRank.question_id == Question.id)
+                                .where(Question.status == ANSWERED)
+                                .order_by(QuestionRank.rank.desc(), Question.text).limit(limit)))
+
+
+def category_hubs(session: Session, limit: int = 5) -> dict[int, list[int]]:
+    """Each category's most central answers, {category id: question ids}, in one query
+    over the places the last ranking kept (at most PLACES_KEPT rows a category)."""
+    rows = session.execute(
+        select(Question.id, Question.category_id).join(QuestionRank, QuestionRank.question_id == Question.id)
+        .where(QuestionRank.place.is_not(None), Question.status == ANSWERED, Question.category_id.is_not(None))
+        .order_by(Question.category_id, QuestionRank.rank.desc(), Question.text))
+    found: dict[int, list[int]] = {}
+    for question_id, category_id in rows:
+        hubs_of = found.setdefault(category_id, [])
+        if len(hubs_of) < limit:
+            hubs_of.append(question_id)
+    return found
