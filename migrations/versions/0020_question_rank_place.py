@@ -22,7 +22,8 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('question_rank') as batch_op:
         batch_op.add_column(sa.Column('place', sa.Integer(), nullable=True))
-    op.create_index('ix_question_rank_place', 'question_rank', ['place'])
+    op.create_index('ix_question_rank_place', 'question_rank', ['place'],
+                    postgresql_where=sa.text('place IS NOT NULL'), sqlite_where=sa.text('place IS NOT NULL'))
 
 
 def downgrade():

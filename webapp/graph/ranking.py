@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import numpy as np
 from scipy import sparse
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.orm import Session
 
 from webapp.answers.models import ANSWERED, Question, RelatedLink
@@ -89,6 +89,10 @@ def compute(session: Session, progress: Callable[[int], None] | None = None) -> 
                                                 for q, r, p in zip(ids[chunk], rank[chunk], place[chunk], strict=True)])
         if progress:
             progress(len(ids[chunk]))
+    if session.get_bind().dialect.name == "postgresql":
+        # Statistics of the new rows at once, not when autovacuum comes by: planned with
+        # the old ones, /explore's query read both tables whole (3.4 s at 1,000,000).
+        session.execute(text("ANALYZE question_rank"))
     return len(ids)
 
 
