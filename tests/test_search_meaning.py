@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from sqlalchemy import delete, select
 
+from tests.apps import query_plan
 from tests.pages import HTMX, hit_of, result_links, search, text_of
 from tests.paraphrase_cases import PARAPHRASES
 from tests.relevance_cases import RELEVANCE
@@ -272,3 +273,40 @@ def test_a_serving_process_reads_the_vectors_in_the_background_and_searches_by_w
     while held.last_look is None and time.monotonic() < deadline:
         time.sleep(0.01)
     assert "related in meaning" in hit_of(search(client, HIDDEN_TAB), INCOGNITO)
+
+
+def test_vectors_of_questions_deleted_beside_the_app_are_swept_and_missing_ones_found(demo):
+    """`flask search rebuild` and `sync` put right what was written beside the app: a
+    question deleted with SQL leaves a tombstone, one added without a vector is missing."""
+    from sqlalchemy import text
+
+    from webapp.search.meaning import store
+
+    with demo.app_context():
+        gone = db.session.scalar(select(Question.id).where(Question.slug == "why-is-the-sky-blue"))
+        db.session.execute(text("DELETE FROM question_meaning WHERE question_id = (SELECT min(id) FROM question)"))
+        db.session.execute(text("DELETE FROM related_link WHERE from_id = :id OR to_id = :id"), {"id": gone})
+        if db.engine.dialect.name == "sqlite":  # no ON DELETE CASCADE without the pragma: as PostgreSQL would
+            for table in ("section", "source", "question_rank", "search_outbox"):
+                db.session.execute(text(f"DELETE FROM {table} WHERE {'question_id'} = :id"), {"id": gone})
+        db.session.execute(text("DELETE FROM question WHERE id = :id"), {"id": gone})
+        db.session.commit()
+        first = db.session.scalar(select(Question.id).order_by(Question.id))
+        assert store.missing(db.engine) == [first]
+        with db.engine.begin() as connection:
+            store.sweep(connection)
+        swept = db.session.get(QuestionMeaning, gone)
+        assert swept is not None and swept.vector is None  # a tombstone the other processes read
+
+
+def test_the_sweep_is_an_anti_join_not_a_scan_per_vector(app):
+    """NOT IN over a million question ids ran as a scan of them for each vector: a
+    rebuild at 1,000,000 questions never ended."""
+    from webapp.search.meaning import store
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("PostgreSQL's plans")
+        sql = str(store.sweep_statement().compile(db.engine, compile_kwargs={"literal_binds": True}))
+        plan = query_plan(sql)
+    assert "Anti Join" in plan and "SubPlan" not in plan, plan
