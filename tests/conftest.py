@@ -24,7 +24,7 @@ from tests.readers import Auth
 from webapp.database import advance_sequences
 from webapp.extensions import db
 from webapp.search.engine import engine_name
-from webapp.search.postgres.engine import CREATE_RANK_INDEX, RANK_INDEX
+from webapp.search.postgres.engine import RANK_INDEX, RANK_INDEX_ON
 
 
 @pytest.fixture
@@ -82,7 +82,7 @@ def demo(app, demo_template, tmp_path):
             for table in all_tables():
                 if demo_template.rows[table.name]:
                     db.session.execute(table.insert(), demo_template.rows[table.name])
-            db.session.execute(text(CREATE_RANK_INDEX.replace(" CONCURRENTLY", "")))
+            db.session.execute(text(f"CREATE INDEX {RANK_INDEX} ON {RANK_INDEX_ON}"))
             db.session.commit()
             advance_sequences(db.session, db.metadata.sorted_tables)
     shutil.rmtree(tmp_path / "search_index", ignore_errors=True)

@@ -22,20 +22,19 @@ from sqlalchemy.orm import Session
 from webapp.answers.models import ANSWERED, Category, Question
 
 BEFORE = "answers.counts.before"  # session.info: {question id: (category id, status)} before the flush
+COUNTED = ("status", "category_id", "category")  # the attributes that can move a counter
 
 
-COUNTED = ("status", "category_id", "category")
-
-
-def _changed_questions(session: Session) -> list[Question]:
-    """Stored questions this flush deletes, or moves between answered and not or between
-    categories."""
-    return [q for q in (*session.dirty, *session.deleted) if isinstance(q, Question) and inspect(q).persistent
-            and (q in session.deleted or any(inspect(q).attrs[name].history.has_changes() for name in COUNTED))]
+def _moves_a_counter(session: Session, question: Question) -> bool:
+    """A stored question this flush deletes, or moves between answered and not or
+    between categories."""
+    state = inspect(question)
+    return state.persistent and (question in session.deleted
+                                 or any(state.attrs[name].history.has_changes() for name in COUNTED))
 
 
 def _before_flush(session: Session, _context, _instances) -> None:
-    ids = [q.id for q in _changed_questions(session)]
+    ids = [q.id for q in (*session.dirty, *session.deleted) if isinstance(q, Question) and _moves_a_counter(session, q)]
     if not ids:
         return
     with session.no_autoflush:
@@ -55,8 +54,11 @@ def _after_flush(session: Session, _context) -> None:
             deltas[old_category] -= 1
         if question not in session.deleted and question.status == ANSWERED and question.category_id is not None:
             deltas[question.category_id] += 1
+    moved = sorted(c for c, n in deltas.items() if n)  # one order: no deadlock between writers
+    if not moved:  # most flushes: nothing to write
+        return
     connection = session.connection()
-    for category_id in sorted(c for c, n in deltas.items() if n):  # one order: no deadlock between writers
+    for category_id in moved:
         connection.execute(update(Category).where(Category.id == category_id)
                            .values(answered_count=Category.answered_count + deltas[category_id]))
 

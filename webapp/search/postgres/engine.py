@@ -112,8 +112,8 @@ def write(connection: Connection, ids: Iterable[int], words: bool = True) -> int
 
 
 RANK_INDEX = "search_document_tsv"
-CREATE_RANK_INDEX = (f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {RANK_INDEX} ON search_document "
-                     "USING rum (tsv rum_tsvector_ops)")
+RANK_INDEX_ON = "search_document USING rum (tsv rum_tsvector_ops)"
+CREATE_RANK_INDEX = f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {RANK_INDEX} ON {RANK_INDEX_ON}"
 _worker_engine = None
 
 
