@@ -424,3 +424,49 @@ def test_a_stop_after_an_abbreviation_does_not_start_or_end_a_sentence(text, sta
 
     a, b = text.index(start), text.index(end) + len(end)
     assert str(framed(text, [(a, b, Markup(escape(text[a:b])))])) == shown
+
+
+COMMON = "temperature everything particularly wonderful somewhere yesterday"
+
+
+def similar_on_page(client, app, question_text: str) -> list[str]:
+    with app.app_context():
+        slug = db.session.scalar(select(Question.slug).where(Question.text == question_text))
+    return [href for href, _title in links(part(text_of(client.get(f"/q/{slug}")), '<section class="similar"'))]
+
+
+def test_answers_that_may_help_follow_the_questions_rarest_word(app, client, content_dir):
+    # Thirty answers share six long, common words; one alone mentions yaks. The open
+    # question's rarest word says what it is about, however short (its five longest
+    # words found only the thirty).
+    asked = f"Does {COMMON} bother a yak?"
+    for n in range(30):
+        (content_dir / f"common-{n}.md").write_text(answer(f"common-{n}", f"Is {COMMON} number {n} true?"))
+    (content_dir / "yaks.md").write_text(answer("yaks", "Where do yaks live?", related=[asked]))
+    with app.app_context():
+        import_folder(db.session, content_dir)
+        if db.engine.dialect.name == "postgresql":
+            # How common each word is comes from ANALYZE's sample; detailed enough here
+            # to list every word of thirty-one answers.
+            db.session.execute(text("ALTER TABLE search_document ALTER tsv SET STATISTICS 10000"))
+            db.session.execute(text("ANALYZE search_document"))
+            db.session.commit()
+    app.config["SEARCH_MEANING"] = False  # the words' part (meaning would fuse in the thirty, alike)
+    assert "/q/yaks" in similar_on_page(client, app, asked)
+
+
+def test_answers_that_may_help_search_few_words_however_common(app, client, content_dir, monkeypatch):
+    # A question of common words alone: its rarest word still finds answers, and the
+    # search goes no wider than the budget allows.
+    from webapp.search import service
+    asked = f"Is {COMMON} ever explained?"
+    for n in range(3):
+        (content_dir / f"common-{n}.md").write_text(answer(f"common-{n}", f"Is {COMMON} number {n} true?",
+                                                           related=[asked] if n == 0 else None))
+    with app.app_context():
+        import_folder(db.session, content_dir)
+        monkeypatch.setattr(service, "SIMILAR_MATCHES", 4)
+        monkeypatch.setattr(service.engine(), "document_counts",
+                            lambda _session, words: {w: 3 for w in words})
+        assert len(service.key_words(db.session, asked.rstrip("?").split())) == 1
+    assert len(similar_on_page(client, app, asked)) == 3

@@ -57,6 +57,10 @@ class SearchEngine(Protocol):
     def suggestion(self, session: Session, query: ReaderQuery) -> str | None:
         """The corrected query `search` would offer, alone."""
 
+    def document_counts(self, session: Session, words: list[str]) -> dict[str, int]:
+        """About how many documents hold each of these words, as cheaply as the engine
+        can tell (an estimate, not a count); 0 for a word it does not index."""
+
     def similar_answered(self, session: Session, question_id: int, excluded: set[int], wanted: int) -> list[int]:
         """Ids of up to `wanted` answered questions most like this one, best first."""
 

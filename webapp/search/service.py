@@ -9,11 +9,16 @@ from webapp.answers.models import ANSWERED, Question
 from webapp.search import hybrid
 from webapp.search.engine import SearchEngine
 from webapp.search.meaning import lookup
-from webapp.search.query import ReaderQuery
+from webapp.search.query import STOP_WORDS, ReaderQuery
 from webapp.search.query import parse as parse_query
 from webapp.search.results import Hit, SearchPage
 
-SIMILAR_WORDS = 5
+# "Answers that may help" and a reader's new question search by a question's rarest
+# words: at most this many, matching at most about this many documents together (each
+# match is ranked; at 1,000,000 questions its five longest words matched most of the
+# corpus and the search took 12.3 s).
+SIMILAR_WORDS = 3
+SIMILAR_MATCHES = 5000
 # A question's text against an existing question's vector: the demo's questions typed
 # as they are score 0.6-0.85; reworded ones that mean the same, 0.55-0.7.
 DUPLICATE_FLOOR = 0.55
@@ -45,12 +50,28 @@ def answers_like(session: Session, text: str, limit: int = 5, status: str | None
     """The best search results for a question's text: answered ones (any, with
     `status=None`); none for a text without words. By meaning, the whole text.
 
-    Its five longest words: search cost grows with every word, and the long ones carry
-    the meaning ("energy", "brain") where the short ones mostly match everything."""
-    words = sorted(set(parse_query(text).words), key=len, reverse=True)[:SIMILAR_WORDS]
+    By its rarest words (key_words): they say what the question is about, where the
+    common ones match everything, and the search's cost grows with what its words match."""
+    words = key_words(session, parse_query(text).words)
     if not words:
         return []
     return search(session, parse_query(" ".join(words)), status=status, counts=False, like=text).hits[:limit]
+
+
+def key_words(session: Session, words: list[str]) -> list[str]:
+    """Up to SIMILAR_WORDS of these words, the rarest first, while together they are in
+    at most SIMILAR_MATCHES documents (as the engine estimates): the rarest one even if
+    it is in more. Among words equally rare (a small corpus, or PostgreSQL before its
+    first ANALYZE) the longer first: they carry the meaning ("energy", "brain")."""
+    distinct = [w for w in dict.fromkeys(words) if w not in STOP_WORDS]
+    held = engine().document_counts(session, distinct)
+    chosen, matches = [], 0
+    for word in sorted(distinct, key=lambda w: (held.get(w, 0), -len(w), w))[:SIMILAR_WORDS]:
+        if chosen and matches + held.get(word, 0) > SIMILAR_MATCHES:
+            break
+        chosen.append(word)
+        matches += held.get(word, 0)
+    return chosen
 
 
 def similar_answered(session: Session, question_id: int, excluded: set[int], wanted: int) -> list[int]:

@@ -65,6 +65,12 @@ class WhooshEngine:
         except IndexUnavailable:
             return None
 
+    def document_counts(self, session: Session, words: list[str]) -> dict[str, int]:
+        try:
+            return whoosh_search.document_counts(self.index, words)
+        except IndexUnavailable:
+            return dict.fromkeys(words, 0)
+
     def similar_answered(self, session: Session, question_id: int, excluded: set[int], wanted: int) -> list[int]:
         question = session.scalar(select(Question).where(Question.id == question_id))
         if question is None or wanted <= 0:

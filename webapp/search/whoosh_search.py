@@ -204,6 +204,14 @@ def search(index: SearchIndex, session: Session, query: ReaderQuery, *, category
     return result
 
 
+def document_counts(index: SearchIndex, words: list[str]) -> dict[str, int]:
+    """How many documents hold each word, in their question or the rest (the greater)."""
+    with index.searcher() as searcher:
+        analyzer = searcher.schema["content"].analyzer
+        return {word: max((searcher.reader().doc_frequency(field, token.text) for token in analyzer(word)
+                           for field in TEXT_FIELDS), default=0) for word in words}
+
+
 def similar_answered(index: SearchIndex, question_id: int, text: str, excluded: set[int], wanted: int) -> list[int]:
     """Ids of the answered questions most like this one (more_like over `content`), best first."""
     with index.searcher() as searcher:

@@ -154,6 +154,7 @@ class PostgresEngine:
 
     def __init__(self, app: Flask):
         self._key_terms = querying.KeyTerms()
+        self._common_words = querying.CommonWords()
 
     # --- keeping documents true ---------------------------------------------------------------
     def changed(self, session: Session, ids: set[int], already: frozenset[int]) -> None:
@@ -176,6 +177,9 @@ class PostgresEngine:
 
     def suggestion(self, session: Session, query: ReaderQuery) -> str | None:
         return querying.suggestion(session, query)
+
+    def document_counts(self, session: Session, words: list[str]) -> dict[str, int]:
+        return querying.document_counts(session, self._common_words, words)
 
     def similar_answered(self, session: Session, question_id: int, excluded: set[int], wanted: int) -> list[int]:
         return querying.similar_answered(session, self._key_terms, question_id, excluded, wanted)
