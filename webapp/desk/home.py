@@ -8,13 +8,13 @@ graph/ranking.py stores PageRank offline): the page must stay cheap at 100,000 q
 docs/performance.md). A count that would have to read every question stops at
 COUNT_CAP, and the page says "more than 1,000".
 
-Two sums cost more than the rest at that size: answers' views over the reading window
-(~40 ms on SQLite at 3,000 answers read a day) and requests per question (~5 ms at
-40,000 requests). Each is taken once for the RANKED first (`reading_ranking`,
-`requests_ranking`), with no question's row, and kept apart from the content, so an
-edit does not take them again; the stale and requested questions are then looked up
-among those by id, which is where an edit shows (`_first_kept`; everything is summed
-only when the first RANKED cannot settle the list). The lists themselves are kept under
+One sum costs more than the rest at that size: answers' views over the reading window
+(~40 ms on SQLite at 3,000 answers read a day). It is taken once for the RANKED first
+(`reading_ranking`), with no question's row, and kept apart from the content, so an
+edit does not take it again; the stale answers are then looked up among those by id,
+which is where an edit shows (`_first_kept`; everything is summed only when the first
+RANKED cannot settle the list). The most-requested need no sum: each question's requests
+are counted as they come (webapp/graph/demand.py). The lists themselves are kept under
 the content version, so an edit shows on the next /desk; what follows readers (views,
 requests, searches) is kept at most ANSWER_SHARED_SECONDS, as late as the answer pages'
 reading figures may be. Reports and readers' questions are never kept: an editor who
@@ -34,14 +34,14 @@ from webapp.answers import cache as content_cache
 from webapp.answers.models import ANSWERED, UNANSWERED, Question, RelatedLink
 from webapp.answers.service import months_before
 from webapp.asking.models import PENDING, Ask
-from webapp.graph.models import AnswerRequest, DailySignal
+from webapp.graph.models import DailySignal
 from webapp.reports.models import NEW, Report
 from webapp.search.models import SearchGap
 
 SECTIONS = ("reports", "asks", "requests", "stale", "gaps", "orphans")
 COUNT_CAP = 1000  # counts that would read every question stop here ("more than 1,000")
 EXCERPT = 160  # characters of a report shown on the desk
-RANKED = 200  # the most-read (most-requested) questions looked among before summing them all
+RANKED = 200  # the most-read questions looked among before summing them all
 
 
 @dataclass(frozen=True)
@@ -154,46 +154,17 @@ def _first_kept(ranked: list[tuple[int, int]], depth: int, limit: int, keep: Cal
     return found[:limit]
 
 
-def requests_ranking(session: Session, limit: int) -> list[tuple[int, int]]:
-    """(question id, requests), most requested first, answered or not: from the index
-    on answer_request alone."""
-    n = func.count().label("requests")
-    rows = session.execute(
-        select(AnswerRequest.question_id, n).group_by(AnswerRequest.question_id)
-        .order_by(n.desc(), AnswerRequest.question_id).limit(limit)
-    ).all()
-    return [(r.question_id, int(r.requests)) for r in rows]
-
-
-def most_requested(session: Session, limit: int, ranked: list[tuple[int, int]] | None = None,
-                   depth: int = RANKED) -> Listing:
+def most_requested(session: Session, limit: int) -> Listing:
     """Unanswered questions readers asked for, most requests first, then by question (as
-    /requests orders them). Looked for among the `depth` most-requested questions
-    (`ranked`, as `requests_ranking` gives `depth` + 1), which needs no question's row;
-    only when that cannot settle it are the requests of every unanswered question counted
-    (18 ms on SQLite at 40,000 requests)."""
-    columns = (Question.id, Question.slug, Question.text)
-    if ranked is None:
-        ranked = requests_ranking(session, depth + 1)
-    found = _first_kept(ranked, depth, limit, order=lambda pair: (-pair[0], pair[1].text), keep=lambda ids: session.execute(
-        select(*columns).where(Question.status == UNANSWERED, Question.id.in_(ids))).all())
-    if found is None:
-        found = _requested_everything(session, limit, columns)
-    asked = exists().where(AnswerRequest.question_id == Question.id)
-    count, capped = _capped_count(session, select(Question.id).where(Question.status == UNANSWERED, asked))
-    return Listing(count, [Requested(r.slug, r.text, n) for n, r in found], capped)
-
-
-def _requested_everything(session: Session, limit: int, columns) -> list:
-    """The most-requested unanswered questions from every request."""
-    unanswered = select(Question.id).where(Question.status == UNANSWERED)  # its index holds both
-    counted = (select(AnswerRequest.question_id, func.count().label("requests"))
-               .where(AnswerRequest.question_id.in_(unanswered)).group_by(AnswerRequest.question_id).subquery())
+    /requests orders them): the front of ix_question_most_requested, the requests'
+    counters (webapp/graph/demand.py), and its entries counted up to COUNT_CAP."""
     rows = session.execute(
-        select(*columns, counted.c.requests).join(counted, counted.c.question_id == Question.id)
-        .order_by(counted.c.requests.desc(), Question.text).limit(limit)
-    ).all()
-    return [(int(r.requests), r) for r in rows]
+        select(Question.slug, Question.text, Question.request_count)
+        .where(Question.status == UNANSWERED, Question.request_count > 0)
+        .order_by(Question.request_count.desc(), Question.text).limit(limit)).all()
+    count, capped = _capped_count(session, select(Question.id).where(Question.status == UNANSWERED,
+                                                                      Question.request_count > 0))
+    return Listing(count, [Requested(r.slug, r.text, r.request_count) for r in rows], capped)
 
 
 def reading_ranking(session: Session, today: dt.date, days: int, limit: int) -> list[tuple[int, int]]:
@@ -306,8 +277,7 @@ def _compute(session: Session, name: str, s: Settings) -> Listing:
     if name == "asks":
         return asks_waiting(session, s.limit)
     if name == "requests":
-        ranked = content_cache.remembered(f"desk:requested:{RANKED}", s.seconds, lambda: requests_ranking(session, RANKED + 1))
-        return most_requested(session, s.limit, ranked=ranked)
+        return most_requested(session, s.limit)
     if name == "stale":
         ranked = content_cache.remembered(f"desk:read:{s.today}:{s.reading_days}:{RANKED}", s.seconds,
                              lambda: reading_ranking(session, s.today, s.reading_days, RANKED + 1))

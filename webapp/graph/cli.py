@@ -1,4 +1,5 @@
-"""`flask graph suggest | rank`: the suggested related questions, and PageRank."""
+"""`flask graph suggest | rank | recount`: the suggested related questions, PageRank, and
+the answer requests' counters."""
 from __future__ import annotations
 
 import sys
@@ -9,7 +10,7 @@ from sqlalchemy import func, select
 
 from webapp.answers.models import ANSWERED, Question
 from webapp.extensions import db
-from webapp.graph import ranking, suggestions
+from webapp.graph import demand, ranking, suggestions
 
 graph_cli = AppGroup("graph", help="The related-question graph.")
 
@@ -38,3 +39,19 @@ def rank_command() -> None:
 def suggest_command() -> None:
     """Fill every answer's "Want to dive deeper?" up to five with similar questions."""
     click.echo(f"suggestions computed for {refresh_with_progress()} answers")
+
+
+@graph_cli.command("recount")
+@click.option("--check", "check_only", is_flag=True, help="Only say whether the counts agree (exit 1 if not).")
+def recount_command(check_only: bool) -> None:
+    """Count each question's answer requests again (/requests and the desk read them),
+    after writes made beside the app (SQL by hand, a partial restore)."""
+    if check_only:
+        wrong = demand.check(db.session)
+        for line in wrong[:20]:
+            click.echo(line, err=True)
+        click.echo(f"{len(wrong)} questions miscounted" if wrong else "every question's request count agrees")
+        sys.exit(1 if wrong else 0)
+    moved = demand.recount(db.session)
+    db.session.commit()
+    click.echo(f"counted again: {moved} questions corrected")

@@ -60,21 +60,19 @@ class Requested:
 
 
 def most_requested(session: Session, limit: int, offset: int = 0) -> list[Requested]:
-    n = func.count(AnswerRequest.id)
-    rows = session.execute(
-        select(Question, n).join(AnswerRequest, AnswerRequest.question_id == Question.id)
-        .where(Question.status == UNANSWERED).group_by(Question.id)
-        .order_by(n.desc(), Question.text).limit(limit).offset(offset)
+    """Unanswered questions by demand, most requested first, then by question: read in
+    order from ix_question_most_requested (the counters of webapp/graph/demand.py)."""
+    rows = session.scalars(
+        select(Question).where(Question.status == UNANSWERED, Question.request_count > 0)
+        .order_by(Question.request_count.desc(), Question.text).limit(limit).offset(offset)
     ).all()
-    return [Requested(question, c) for question, c in rows]
+    return [Requested(question, question.request_count) for question in rows]
 
 
 def requested_count(session: Session) -> int:
-    """How many unanswered questions have at least one request."""
-    return session.scalar(
-        select(func.count(func.distinct(AnswerRequest.question_id)))
-        .join(Question, Question.id == AnswerRequest.question_id).where(Question.status == UNANSWERED)
-    ) or 0
+    """How many unanswered questions have at least one request (the index's entries)."""
+    return session.scalar(select(func.count(Question.id))
+                          .where(Question.status == UNANSWERED, Question.request_count > 0)) or 0
 
 
 def widget(session: Session, question: Question, requester: str | None) -> dict:

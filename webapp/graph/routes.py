@@ -12,7 +12,7 @@ from webapp.content.naming import SLUG_RE
 from webapp.editors import editor_required
 from webapp.lookups import or_404
 from webapp.extensions import db, limiter
-from webapp.graph import chains, explorer, ranking, requests, signals, trail
+from webapp.graph import chains, demand, explorer, ranking, requests, signals, trail
 from webapp.graph.readers import reader_key
 from webapp.pagination import page_number, page_of, paginate
 from webapp.rendering import render, wants_fragment
@@ -20,6 +20,7 @@ from webapp.redirects import same_site_referrer
 from webapp.search import service as search_service
 
 bp = Blueprint("graph", __name__)
+bp.record_once(lambda _state: demand.listen())  # request counters move with the requests
 
 
 @bp.post("/q/<slug:slug>/request")

@@ -27,7 +27,9 @@ from webapp.answers.models import ANSWERED, UNANSWERED, Question, RelatedLink
 from webapp.clock import utcnow
 from webapp.content.synth import BATCH, SYLLABLES, Writer, next_id, tables_of, writer_for, zipf_weights
 from webapp.database import advance_sequences
-from webapp.graph.models import DailySignal
+from webapp.graph import demand
+from webapp.graph.models import AnswerRequest, DailySignal
+from webapp.graph.requests import requester_key
 from webapp.graph.signals import KINDS
 from webapp.support import campaigns
 from webapp.support.money import format_money
@@ -250,10 +252,12 @@ class SignalsMade:
     days: int = 0
     rows: Counter = field(default_factory=Counter)  # rows by kind
     counts: Counter = field(default_factory=Counter)  # actions by kind (the rows' counts summed)
+    requests: int = 0  # questions readers asked an answer for (their AnswerRequest rows: counts["request"])
 
     def line(self) -> str:
         kinds = ", ".join(f"{kind} {self.rows[kind]} ({self.counts[kind]} counted)" for kind in KINDS)
-        return f"made {self.rows.total()} daily signal rows over {self.days} days: {kinds}"
+        return (f"made {self.rows.total()} daily signal rows over {self.days} days: {kinds}; "
+                f"{self.counts['request']} answer requests for {self.requests} questions")
 
 
 def signal_days(days: int, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
@@ -284,6 +288,8 @@ def make_signals(session: Session, days: int, seed: int = 1, progress: Callable[
     views_a_day = min(VIEWS_A_DAY, 4 * len(answered))
     made = SignalsMade()
     signal_id, rows = next_id(session, DailySignal), []
+    # Each counted request is a reader's AnswerRequest too (one per reader and question).
+    request_id, requests, asked_by = next_id(session, AnswerRequest), [], Counter()
     for n in range(days):
         day = first_day + dt.timedelta(days=n)
         busy = (0.75 + 0.25 * n / max(1, days - 1)) * (0.8 if day.weekday() >= 5 else 1.0) * rng.uniform(0.9, 1.1)
@@ -301,16 +307,26 @@ def make_signals(session: Session, days: int, seed: int = 1, progress: Callable[
             for (question_id, from_id), count in sorted(counted.most_common(ROWS_A_DAY[kind])):
                 rows.append(dict(id=signal_id, day=day, kind=kind, question_id=question_id, from_id=from_id, count=count))
                 signal_id += 1
+                for _ in range(count if kind == "request" else 0):
+                    asked_by[question_id] += 1
+                    at = dt.datetime.combine(day, dt.time()) + dt.timedelta(seconds=rng.randrange(86_400))
+                    requests.append(dict(id=request_id, question_id=question_id, created_at=at, requester=requester_key(
+                        f"synth:{seed}:{first_day}:{question_id}:{asked_by[question_id]}")))
+                    request_id += 1
                 made.rows[kind] += 1
                 made.counts[kind] += count
         made.days += 1
         if len(rows) >= 20 * BATCH or n == days - 1:
             writer.write(DailySignal.__table__, rows)
+            writer.write(AnswerRequest.__table__, requests)
             writer.commit()
-            rows = []
+            rows, requests = [], []
         if progress:
             progress(1)
-    advance_sequences(session, tables_of(DailySignal))
+    advance_sequences(session, tables_of(DailySignal, AnswerRequest))
+    demand.recount(session)  # the requests went in beside the ORM
+    session.commit()
+    made.requests = len(asked_by)
     return made
 
 
