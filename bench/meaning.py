@@ -21,9 +21,10 @@ temporary folder (BENCH_TMP chooses where). Then, per engine:
   vectors are re-read as a server would (`SEARCH_MEANING_REFRESH`, default 2 s), so
   those re-reads are in the hybrid figures; how many and how long is said apart.
 - Memory: a fresh process (a worker) creates the app and searches by words, then loads
-  the model, then answers its first hybrid search (which loads the matrix): VmRSS after
-  each step, and the matrix's nbytes.
-- The nearest step alone: `lookup.near_text` (embed + matrix product + top 20), and
+  the model, then answers its first hybrid search (which loads the codes): VmRSS after
+  each step, and what `Nearest` holds (its nbytes).
+- The nearest step alone: `lookup.near_text` (embed + nearest codes + their vectors
+  scored, top 20), and
   its two parts, without re-reads.
 
 The synthetic corpus's words are made up, so what is found by meaning here says
@@ -100,8 +101,8 @@ class Result:
     rows: int = 0
     vectors: int = 0
     table_mb: float | None = None
-    first_hybrid: float = 0.0  # ms, this process: the matrix loaded on the way
-    full_load: list[float] = field(default_factory=list)  # ms: every vector read into a new matrix
+    first_hybrid: float = 0.0  # ms, this process: the codes loaded on the way
+    full_load: list[float] = field(default_factory=list)  # ms: every vector read, its code kept
     refresh_early: tuple = ()  # (ms p50, rows re-read, seconds since the newest vector)
     refresh_late: tuple = ()
     found: dict = field(default_factory=lambda: {(mode, m, k): [] for mode in MODES for m in MEASURES
@@ -259,7 +260,7 @@ def warm_up(result: Result, app: Flask, made: dict[str, list[str]]) -> None:
                 one_search(app, query, "words", counts)
     result.first_hybrid, _page = one_search(app, made[KINDS[1]][-1], "hybrid", True)
     with app.app_context():
-        for _ in range(3):  # every vector into a matrix of its own, as the first search did
+        for _ in range(3):  # every vector read and coded afresh, as the first search did
             start = time.perf_counter()
             nearest.Nearest().refresh(db.session, 0.0)
             result.full_load.append((time.perf_counter() - start) * 1000)
@@ -328,7 +329,7 @@ def nearest_step(result: Result, app: Flask, made: dict[str, list[str]]) -> None
                 start = time.perf_counter()
                 vector = model.embed([query])[0]
                 middle = time.perf_counter()
-                held.near(vector, hybrid.NEAR)
+                held.near(db.session, vector, hybrid.NEAR)
                 result.embed_one.append((middle - start) * 1000)
                 result.product.append((time.perf_counter() - middle) * 1000)
                 start = time.perf_counter()
@@ -366,9 +367,9 @@ with app.app_context():
     found["first_ms"] = (time.perf_counter() - start) * 1000
 found["matrix"] = rss()
 held = app.extensions["meaning"]
-found["nbytes"] = held.matrix.nbytes
+found["nbytes"] = held.nbytes
 found["rows"] = held.size
-found["capacity"] = len(held.matrix)
+found["capacity"] = len(held.codes)
 for text in {texts!r}:
     with app.app_context():
         service.search(db.session, parse(text))
@@ -474,18 +475,18 @@ def report(r: Result) -> str:
                   f"{w['words']['VmRSS']:.0f} MB |",
                   f"| … after loading the model ({w['model_s']:.1f} s) | {w['model']['VmRSS']:.0f} MB "
                   f"(+{w['model']['VmRSS'] - w['words']['VmRSS']:.0f}) |",
-                  f"| … after its first hybrid search ({w['first_ms']:,.0f} ms: the matrix loaded) | "
+                  f"| … after its first hybrid search ({w['first_ms']:,.0f} ms: the codes loaded) | "
                   f"{w['matrix']['VmRSS']:.0f} MB (+{w['matrix']['VmRSS'] - w['model']['VmRSS']:.0f}); "
                   f"peak {w['matrix']['VmHWM']:.0f} MB |",
                   f"| … after {w['searches']} hybrid searches more | {w['after']['VmRSS']:.0f} MB; peak {w['after']['VmHWM']:.0f} MB |",
-                  f"| matrix nbytes ({w['rows']:,} rows used of {w['capacity']:,}) | {w['nbytes'] / 2**20:.1f} MiB "
+                  f"| codes, ids and stamps held ({w['rows']:,} rows used of {w['capacity']:,}) | {w['nbytes'] / 2**20:.1f} MiB "
                   f"({w['rows'] * nearest.HELD * 4 / 2**20:.1f} MiB used) |"]
     else:
         lines.append("| fresh worker | failed (see stderr) |")
     early, late = r.refresh_early, r.refresh_late
-    lines += [f"| first hybrid search in this process (model loaded; the matrix loaded on the way) | "
+    lines += [f"| first hybrid search in this process (model loaded; the codes loaded on the way) | "
               f"{r.first_hybrid:,.0f} ms |",
-              f"| every vector into a new matrix (`Nearest.refresh`, first look; median of 3) | "
+              f"| every vector read and coded (`Nearest.refresh`, first look; median of 3) | "
               f"{statistics.median(r.full_load):,.0f} ms |",
               f"| `Nearest.refresh`, nothing changed, newest vector {early[2]:.0f} s old | {early[0]:.1f} ms "
               f"({early[1]:,} rows in its window) |",
@@ -495,7 +496,7 @@ def report(r: Result) -> str:
     lines += [f"| the nearest step alone ({len(r.near_text)} queries, no re-reads) | p50 ms | p95 ms |",
               "|---|---:|---:|",
               f"| model.embed of the query | {ms(r.embed_one)} |",
-              f"| matrix product + top {hybrid.NEAR} (`Nearest.near`) | {ms(r.product)} |",
+              f"| nearest codes, their vectors read and scored, top {hybrid.NEAR} (`Nearest.near`) | {ms(r.product)} |",
               f"| `lookup.near_text` (both) | {ms(r.near_text)} |", ""]
 
     pooled_w = [t for m in MEASURES for k in KINDS for t in r.found["words", m, k]]

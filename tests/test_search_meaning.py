@@ -20,7 +20,11 @@ from webapp.answers.models import Question
 from webapp.extensions import db
 from webapp.search import service
 from webapp.search.meaning.models import QuestionMeaning
-from webapp.search.meaning.nearest import HELD, Nearest
+from webapp.search.meaning import nearest as nearest_module
+from webapp.search.meaning.model import DIMENSIONS
+from webapp.search.meaning.nearest import CODE_BYTES, Nearest
+from webapp.search.meaning.nearest import held as held_part
+from webapp.search.meaning.store import from_bytes, to_bytes
 from webapp.search.query import parse
 
 KNUCKLES = "/q/cracking-knuckles-arthritis"
@@ -209,27 +213,72 @@ def test_dive_deeper_suggestions_include_the_nearest_by_meaning(demo):
         assert nearest_answered in service.similar_answered(db.session, bats.id, set(), 5)
 
 
-# --- the matrix each process holds --------------------------------------------------------------
+# --- the codes each process holds ---------------------------------------------------------------
 
-def unit(*values) -> np.ndarray:
-    vector = np.zeros(HELD, dtype=np.float32)
-    vector[: len(values)] = values
-    return vector / np.linalg.norm(vector)
+def vectors(count: int, seed: int = 3) -> np.ndarray:
+    """`count` unit vectors of the model's size, every one a different code."""
+    found = np.random.default_rng(seed).standard_normal((count, DIMENSIONS)).astype(np.float32)
+    return found / np.linalg.norm(found, axis=1, keepdims=True)
 
 
-def test_nearest_grows_replaces_and_forgets():
-    held = Nearest()
+def test_codes_grow_replace_and_forget():
+    held, made = Nearest(), vectors(1501)
     for question_id in range(1, 1500):  # past one growth step
-        held._put(question_id, unit(1.0, question_id / 1500))
-    held._put(7, unit(0.0, 1.0))
-    assert held.near(unit(0.0, 1.0), 1)[0][0] == 7
-    held._put(7, None)  # a tombstone
-    assert 7 not in [q for q, _ in held.near(unit(0.0, 1.0), 5)] and held.size == 1498
-    assert held.vector_of(1499) is not None and held.vector_of(7) is None
-    assert [q for q, _ in held.near(unit(1.0, 1.0), 3, left_out={1499})] == [1498, 1497, 1496]
+        held._put(question_id, made[question_id])
+    assert held.candidates(made[7], 1) == [7]
+    held._put(7, None)  # a tombstone: the last row moves into its place
+    assert 7 not in held.candidates(made[7], 5) and held.size == 1498
+    assert held.candidates(made[1499], 1) == [1499]
+    held._put(7, made[1500])  # written again, as something else
+    assert held.candidates(made[1500], 1) == [7] and held.size == 1499
+    held._put(250_000, made[0])  # an id far past the others
+    assert held.candidates(made[0], 1) == [250_000]
+    # What a process holds: a code, an id and a stamp a row (48 bytes, where the float
+    # matrix took 512), and 4 bytes an id.
+    assert (held.nbytes - held.row_of.nbytes) == len(held.codes) * (CODE_BYTES + 16)
+    assert held.row_of.nbytes < 4 * 260_000
 
 
-def test_a_process_reads_changes_at_most_every_refresh_seconds(demo, client):
+def write_vectors(found: np.ndarray) -> None:
+    """Vectors for question ids 1..n, as the engines write them (no question needed)."""
+    db.session.execute(delete(QuestionMeaning))
+    db.session.add_all(QuestionMeaning(question_id=n, vector=to_bytes(v), model="test", version=str(n))
+                       for n, v in enumerate(found, 1))
+    db.session.commit()
+
+
+def exact(found: np.ndarray, query: np.ndarray, ids: list[int], limit: int) -> list[int]:
+    """The `limit` nearest of `ids` by a full scan of their vectors as stored (float16)."""
+    stored = held_part(np.stack([from_bytes(to_bytes(found[n - 1])) for n in ids]))
+    scores = dict(zip(ids, (stored @ held_part(query)).tolist()))
+    return sorted(ids, key=lambda n: (-scores[n], n))[:limit]
+
+
+def test_the_nearest_are_the_exact_cosines_among_the_nearest_codes(app, monkeypatch):
+    with app.app_context():
+        found = vectors(400)
+        write_vectors(found)
+        held = Nearest()
+        held.refresh(db.session, 0.0)
+        query = vectors(1, seed=9)[0]
+        # The corpus within CANDIDATES: every question scored, as exactly as a full scan.
+        near = held.near(db.session, query, 10)
+        assert [q for q, _ in near] == exact(found, query, list(range(1, 401)), 10)
+        assert [round(s, 5) for _, s in near] == [
+        round(float(held_part(from_bytes(to_bytes(found[q - 1]))) @ held_part(query)), 5) for q, _ in near]
+        # Beyond it: the exact order of the nearest codes' questions, and nothing else.
+        monkeypatch.setattr(nearest_module, "CANDIDATES", 50)
+        pool = held.candidates(query, 50)
+        assert len(pool) == 50
+        assert [q for q, _ in held.near(db.session, query, 10)] == exact(found, query, pool, 10)
+        left_out = {q for q, _ in near[:3]}
+        assert not left_out & {q for q, _ in held.near(db.session, query, 10, left_out=left_out)}
+
+
+def test_a_process_reads_changes_at_most_every_refresh_seconds(demo, client, monkeypatch):
+    # The codes it holds choose the candidates (scored with the database's vectors): a
+    # few of them, so that a code it has not read again leaves the question out.
+    monkeypatch.setattr(nearest_module, "CANDIDATES", 5)
     demo.config["SEARCH_MEANING_REFRESH"] = 3600.0
     assert nearest_to(demo, HEDGEHOGS) != "incognito-mode-anonymous"  # loaded now
     rename(demo, "incognito-mode-anonymous", HEDGEHOGS)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from webapp.extensions import db
 from webapp.search.meaning import model
-from webapp.search.meaning.nearest import Nearest
+from webapp.search.meaning.nearest import Nearest, vector_of
 
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def near_text(session: Session, text: str, limit: int, floor: float = -1.0,
               left_out: frozenset[int] | set[int] = frozenset()) -> list[tuple[int, float]]:
     if not enabled() or not text.strip():
         return []
-    return nearest(session).near(model.embed([text])[0], limit, floor, left_out)
+    return nearest(session).near(session, model.embed([text])[0], limit, floor, left_out)
 
 
 def near_question(session: Session, question_id: int, limit: int, floor: float = -1.0,
@@ -63,7 +63,7 @@ def near_question(session: Session, question_id: int, limit: int, floor: float =
     if not enabled():
         return []
     held = nearest(session)
-    vector = held.vector_of(question_id)
+    vector = vector_of(session, question_id)
     if vector is None:
         return []
-    return held.near(vector, limit, floor, set(left_out) | {question_id})
+    return held.near(session, vector, limit, floor, set(left_out) | {question_id})

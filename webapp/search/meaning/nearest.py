@@ -1,32 +1,55 @@
-"""The questions nearest a vector, from a matrix of every question's vector held by
-each process and kept current by reading what changed since the last look.
+"""The questions nearest a vector: each process holds a compact code of every question's
+vector, finds the nearest codes, and ranks those by their exact vectors, read from the
+database. It is kept current by reading what changed since the last look.
 
-Held: the first HELD of the model's dimensions, renormalised (WordLlama is trained so
-that its leading dimensions carry most of the meaning: on the demo's paraphrases 128
-found 58 of 60 in the top 3, as 256 did, and 64 found 53), float32, 512 bytes a
-question: 51 MB at 100,000. The best few come from one matrix-vector product and
-argpartition, not a full sort (bench/meaning.py measures both)."""
+Held: a question's code is BITS bits, the sides of BITS random hyperplanes (the same in
+every process) its vector lies on, measured from the corpus's mean (SimHash: the
+Hamming distance between two codes estimates the angle between the vectors; centring
+matters because all the model's vectors lean one way). 64 bytes a question in a row of
+`codes`, with its id and when it was written, and `row_of` indexed by question id (4
+bytes an id): 84 MB at 1,000,000 questions, where the float32 matrix of 128 dimensions
+with a dict of rows took 488 MiB in every worker (issue 18).
+
+Searching: the CANDIDATES nearest codes by Hamming distance (faiss's `knn_hamming`, a
+few ms over 1,000,000 codes on one core, where numpy's bit count took 46 ms), then
+their vectors from question_meaning by primary key, scored as before: the cosine of the
+first HELD dimensions, renormalised (WordLlama is trained so that its leading dimensions
+carry most of the meaning: on the demo's paraphrases 128 found 58 of 60 in the top 3,
+as 256 did), so the floors keep their meaning. A corpus of at most CANDIDATES questions
+is scored whole; above that, how many of the true nearest the codes keep is measured by
+bench/nearest.py (docs/performance.md)."""
 from __future__ import annotations
 
 import datetime as dt
 import threading
 import time
 
+import faiss
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import Integer, Text, any_, bindparam, cast, func, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from webapp.clock import utcnow
 from webapp.search.meaning.models import QuestionMeaning
 from webapp.search.meaning.store import from_bytes
 
-HELD = 128
+HELD = 128  # the dimensions scored
+BITS = 512
+CODE_BYTES = BITS // 8
+CANDIDATES = 500  # nearest codes scored exactly
+MEAN_SAMPLE = 20_000  # vectors the mean is taken over, at a process's first look
+# The hyperplanes: drawn once from a fixed seed, so every process codes alike.
+PLANES = np.random.default_rng(20261203).standard_normal((HELD, BITS)).astype(np.float32)
 # A look reads the rows written since the previous look began, less this: a
 # transaction that committed late, or a writer whose clock is behind, is not missed.
 OVERLAP = dt.timedelta(minutes=1)
 GROW = 1024
 READ_BATCH = 5000  # vectors read per query
 EPOCH = dt.datetime(1970, 1, 1)
+
+# One search is one query: faiss's threads would only contend with the server's own.
+faiss.omp_set_num_threads(1)
 
 
 def held(vectors: np.ndarray) -> np.ndarray:
@@ -40,30 +63,57 @@ def _seconds(moment: dt.datetime) -> float:
     return (moment - EPOCH).total_seconds()
 
 
+def _among(session: Session, ids: list[int]):
+    """question_id among these: on PostgreSQL one array literal (`= ANY`), which took 4 ms
+    for 500 ids where an IN list of 500 values took 12 ms, and a bound list of ints 4 ms
+    more to convert."""
+    if session.get_bind().dialect.name == "postgresql":
+        listed = "{" + ",".join(str(int(i)) for i in ids) + "}"
+        return QuestionMeaning.question_id == any_(cast(bindparam("ids", listed, type_=Text), postgresql.ARRAY(Integer)))
+    return QuestionMeaning.question_id.in_(ids)
+
+
+def vector_of(session: Session, question_id: int) -> np.ndarray | None:
+    """A question's vector as stored (None: none, or the question was deleted)."""
+    stored = session.scalar(select(QuestionMeaning.vector).where(QuestionMeaning.question_id == question_id))
+    return None if stored is None else from_bytes(stored)
+
+
 class Nearest:
-    """One process's copy of the vectors: rows of `matrix` are the questions in `ids`."""
+    """One process's codes: row n of `codes` is question `ids[n]`, for the first `size` rows."""
 
     def __init__(self):
-        self._lock = threading.Lock()  # the matrix and its bookkeeping
+        self._lock = threading.Lock()  # the codes and their bookkeeping
         self._reading = threading.Lock()  # one look at the database at a time
         self.loading = False  # a thread is making the first look
-        self.matrix = np.zeros((0, HELD), dtype=np.float32)
+        self.codes = np.zeros((0, CODE_BYTES), dtype=np.uint8)
         self.ids = np.zeros(0, dtype=np.int64)
         self.stamps = np.zeros(0, dtype=np.float64)  # each row's changed_at as read (seconds)
+        self.row_of = np.full(0, -1, dtype=np.int32)  # by question id: its row, or -1
+        self.mean = np.zeros(HELD, dtype=np.float32)  # the corpus's, as first read
         self.size = 0
-        self.row: dict[int, int] = {}
         self.last_look: dt.datetime | None = None  # when the previous look began, by this clock
         self.looked_at = -float("inf")
+
+    def code(self, vectors: np.ndarray) -> np.ndarray:
+        """Each vector's code: the sides of the hyperplanes its HELD dimensions lie on,
+        from the mean this process took at its first look."""
+        return np.packbits((held(vectors) - self.mean) @ PLANES > 0, axis=-1)
+
+    @property
+    def nbytes(self) -> int:
+        """What this process holds for search by meaning."""
+        return self.codes.nbytes + self.ids.nbytes + self.stamps.nbytes + self.row_of.nbytes
 
     # --- keeping current --------------------------------------------------------------
     def refresh(self, session: Session, every: float) -> None:
         """Read what changed, if `every` seconds have passed since the last look.
 
-        The first look reads every vector into a matrix of the right size (searches
-        meanwhile find nothing by meaning rather than wait). Later ones ask which rows
-        changed in the window (ids and times), then read the vectors of those this
-        process does not hold as of that time: right after a rebuild every row is in
-        the window for a minute, but only its first look reads their vectors."""
+        The first look reads every vector and keeps its code (searches meanwhile find
+        nothing by meaning rather than wait). Later ones ask which rows changed in the
+        window (ids and times), then read the vectors of those this process does not
+        hold as of that time: right after a rebuild every row is in the window for a
+        minute, but only its first look reads their vectors."""
         if time.monotonic() - self.looked_at < every:
             return
         with self._reading:
@@ -84,83 +134,111 @@ class Nearest:
                                            .where(QuestionMeaning.question_id.in_(wanted[start : start + READ_BATCH])))
                     with self._lock:
                         for question_id, vector in read:
-                            self._put(question_id, None if vector is None else held(from_bytes(vector)),
+                            self._put(question_id, None if vector is None else from_bytes(vector),
                                       _seconds(changed[question_id]))
             self.last_look = began
             self.looked_at = now
 
     def _load_all(self, session: Session) -> None:
-        """Every vector into a new matrix, swapped in at the end."""
+        """Every vector's code into new arrays, swapped in at the end."""
         fresh = Nearest()
+        sample = session.scalars(select(QuestionMeaning.vector).where(QuestionMeaning.vector.is_not(None))
+                                 .order_by(QuestionMeaning.question_id.desc()).limit(MEAN_SAMPLE)).all()
+        if sample:
+            fresh.mean = held(np.stack([from_bytes(vector) for vector in sample])).mean(axis=0)
         count = session.scalar(select(func.count()).where(QuestionMeaning.vector.is_not(None))) or 0
-        fresh.matrix = np.zeros((count + GROW, HELD), dtype=np.float32)
-        fresh.ids = np.zeros(count + GROW, dtype=np.int64)
-        fresh.stamps = np.zeros(count + GROW, dtype=np.float64)
+        last_id = session.scalar(select(func.max(QuestionMeaning.question_id))) or 0
+        fresh._reserve(count + GROW, last_id + 1)
         rows = session.execute(select(QuestionMeaning.question_id, QuestionMeaning.vector, QuestionMeaning.changed_at)
                                .where(QuestionMeaning.vector.is_not(None))
                                .execution_options(yield_per=READ_BATCH))
         for batch in rows.partitions():
-            vectors = held(np.stack([from_bytes(vector) for _id, vector, _at in batch]))
-            for (question_id, _vector, changed_at), vector in zip(batch, vectors, strict=True):
-                fresh._put(question_id, vector, _seconds(changed_at))
+            codes = fresh.code(np.stack([from_bytes(vector) for _id, vector, _at in batch]))
+            for (question_id, _vector, changed_at), row_code in zip(batch, codes, strict=True):
+                fresh._put_code(question_id, row_code, _seconds(changed_at))
         with self._lock:
-            self.matrix, self.ids, self.stamps = fresh.matrix, fresh.ids, fresh.stamps
-            self.size, self.row = fresh.size, fresh.row
+            self.codes, self.ids, self.stamps, self.row_of = fresh.codes, fresh.ids, fresh.stamps, fresh.row_of
+            self.size, self.mean = fresh.size, fresh.mean
+
+    def _reserve(self, rows: int, ids: int) -> None:
+        """Room for at least `rows` codes and question ids below `ids`."""
+        if rows > len(self.codes):
+            more = rows - len(self.codes)
+            self.codes = np.concatenate([self.codes, np.zeros((more, CODE_BYTES), np.uint8)])
+            self.ids = np.concatenate([self.ids, np.zeros(more, np.int64)])
+            self.stamps = np.concatenate([self.stamps, np.zeros(more, np.float64)])
+        if ids > len(self.row_of):
+            self.row_of = np.concatenate([self.row_of, np.full(ids - len(self.row_of), -1, np.int32)])
+
+    def _row(self, question_id: int) -> int | None:
+        at = int(self.row_of[question_id]) if 0 <= question_id < len(self.row_of) else -1
+        return None if at < 0 else at
 
     def _holds(self, question_id: int, changed_at: dt.datetime) -> bool:
-        at = self.row.get(question_id)
+        at = self._row(question_id)
         return at is not None and self.stamps[at] == _seconds(changed_at)
 
     def _put(self, question_id: int, vector: np.ndarray | None, stamp: float = 0.0) -> None:
-        """Hold this question's vector (HELD dimensions, unit length), or drop it (None)."""
-        at = self.row.get(question_id)
-        if vector is None:
-            if at is not None:  # a tombstone: the last row moves into its place
-                last = self.size - 1
-                self.matrix[at] = self.matrix[last]
-                self.ids[at] = self.ids[last]
-                self.stamps[at] = self.stamps[last]
-                self.row[int(self.ids[at])] = at
-                del self.row[question_id]
-                self.size = last
+        """Hold this question's vector's code, or drop it (None)."""
+        if vector is not None:
+            self._put_code(question_id, self.code(vector), stamp)
             return
+        at = self._row(question_id)
+        if at is not None:  # a tombstone: the last row moves into its place
+            last = self.size - 1
+            self.codes[at] = self.codes[last]
+            self.ids[at] = self.ids[last]
+            self.stamps[at] = self.stamps[last]
+            self.row_of[int(self.ids[at])] = at
+            self.row_of[question_id] = -1
+            self.size = last
+
+    def _put_code(self, question_id: int, row_code: np.ndarray, stamp: float) -> None:
+        at = self._row(question_id)
         if at is None:
-            if self.size == len(self.matrix):
-                grown = max(GROW, len(self.matrix) // 8)
-                self.matrix = np.concatenate([self.matrix, np.zeros((grown, HELD), np.float32)])
-                self.ids = np.concatenate([self.ids, np.zeros(grown, np.int64)])
-                self.stamps = np.concatenate([self.stamps, np.zeros(grown, np.float64)])
+            if self.size == len(self.codes) or question_id >= len(self.row_of):
+                self._reserve(self.size + max(GROW, len(self.codes) // 8),
+                              max(question_id + 1 + GROW, len(self.row_of) + len(self.row_of) // 8))
             at = self.size
             self.size += 1
-            self.row[question_id] = at
+            self.row_of[question_id] = at
             self.ids[at] = question_id
-        self.matrix[at] = vector
+        self.codes[at] = row_code
         self.stamps[at] = stamp
 
     # --- reading ----------------------------------------------------------------------
-    def near(self, vector: np.ndarray, limit: int, floor: float = -1.0,
-             left_out: set[int] | frozenset[int] = frozenset()) -> list[tuple[int, float]]:
-        """Up to `limit` (question id, cosine similarity) at or above `floor`, nearest
-        first; `vector` is the model's (cut here) or one this process holds."""
-        vector = held(vector)
+    def candidates(self, vector: np.ndarray, wanted: int) -> list[int]:
+        """The ids of the `wanted` questions whose codes are nearest this vector's
+        (every question held, if there are no more)."""
         with self._lock:
             size = self.size
-            if size == 0 or limit <= 0 or not vector.any():
+            if size == 0 or wanted <= 0:
                 return []
-            scores = self.matrix[:size] @ vector
-            wanted = min(size, limit + len(left_out))
-            best = np.argpartition(-scores, wanted - 1)[:wanted] if wanted < size else np.arange(size)
-            best = best[np.argsort(-scores[best], kind="stable")]
-            ids = self.ids[best]  # the best rows' ids, read before a look can move rows
-        found = []
-        for question_id, score in zip(ids.tolist(), scores[best].tolist(), strict=True):
-            if score < floor or len(found) == limit:
-                break
-            if question_id not in left_out:
-                found.append((question_id, score))
-        return found
+            if size <= wanted:
+                return self.ids[:size].tolist()
+            _distances, rows = faiss.knn_hamming(self.code(vector)[np.newaxis], self.codes[:size], wanted)
+            return self.ids[rows[0]].tolist()  # read before a look can move rows
 
-    def vector_of(self, question_id: int) -> np.ndarray | None:
-        with self._lock:
-            at = self.row.get(question_id)
-            return None if at is None else self.matrix[at].copy()
+    def near(self, session: Session, vector: np.ndarray, limit: int, floor: float = -1.0,
+             left_out: set[int] | frozenset[int] = frozenset()) -> list[tuple[int, float]]:
+        """Up to `limit` (question id, cosine similarity of the HELD dimensions) at or
+        above `floor`, nearest first, among the CANDIDATES nearest codes; `vector` is
+        the model's."""
+        if limit <= 0 or not np.asarray(vector).any():
+            return []
+        ids = [q for q in self.candidates(vector, max(CANDIDATES, limit) + len(left_out)) if q not in left_out]
+        if not ids:
+            return []
+        found_ids, stored = [], []
+        for start in range(0, len(ids), READ_BATCH):
+            for question_id, vector_bytes in session.execute(
+                    select(QuestionMeaning.question_id, QuestionMeaning.vector)
+                    .where(_among(session, ids[start : start + READ_BATCH]), QuestionMeaning.vector.is_not(None))):
+                found_ids.append(question_id)
+                stored.append(vector_bytes)
+        if not found_ids:
+            return []
+        vectors = from_bytes(b"".join(stored)).reshape(len(found_ids), -1)  # one conversion, not one a row
+        scores = held(vectors) @ held(vector)
+        order = np.lexsort((np.asarray(found_ids), -scores))  # ties: the lower id first, every time
+        return [(found_ids[i], float(scores[i])) for i in order[:limit] if scores[i] >= floor]
