@@ -3,11 +3,12 @@ in the same run (issue 18: the site at 1,000,000 questions); then each worker's 
 after a mix of requests.
 
     .venv/bin/python bench/site.py --url postgresql+psycopg://postgres@127.0.0.1:5432/million \
-        [--rounds 60] [--mixed 1000] [--workers 2] [--seed 7]
+        [--rounds 60] [--mixed 1000] [--workers 2] [--seed 7] [--desk] [--prewarm]
 
 The database is used as it is (fill it first: `flask db upgrade`, then `flask demo synth
 --count 1000000 --accounts 50000 --pledges 200000 --signals-days 365`, docs/capacity.md);
-the bench adds pledges through the widget and nothing else. Each round asks /healthz and
+the bench adds pledges through the widget and nothing else (with `--desk`, it also makes
+the second synthetic account an editor, to time the desk's home as an editor sees it). Each round asks /healthz and
 then every page once, in a shuffled order, over HTTP with a new connection each time (as
 a reader's first request), so the machine's noise falls on every row alike; a row's
 ratio is to /healthz's own figure in the same run. Pages whose text differs by target
@@ -84,6 +85,41 @@ def pages(targets: dict, rng: random.Random) -> dict[str, tuple[str, dict]]:
     }
 
 
+def logged_in(base: str, email: str) -> Reader:
+    reader = Reader(base, email)
+    login = reader.request("/login").body
+    reader.request("/login", {"email": email, "password": SYNTH_PASSWORD, "csrf_token": form_token(login)})
+    account = reader.request("/account")
+    if account.status != 200:
+        raise SystemExit(f"{email} could not log in")
+    reader.csrf = form_token(account.body)
+    return reader
+
+
+def make_editor(url: str, email: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("update user_account set is_editor = true where email = :e"), {"e": email})
+    engine.dispose()
+
+
+PREWARMED = ("search_document", "search_document_tsv", "question", "question_meaning", "section", "related_link")
+
+
+def prewarm(url: str) -> None:
+    """Read the tables and indexes pages read most into the OS's cache (pg_prewarm's
+    'read' mode), as a database server with memory for its data would hold them."""
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE EXTENSION IF NOT EXISTS pg_prewarm"))
+        for name in PREWARMED:
+            started = time.perf_counter()
+            blocks = connection.scalar(text("SELECT pg_prewarm(CAST(:name AS regclass), 'read')"), {"name": name})
+            print(f"prewarmed {name}: {blocks * 8 / 2**20:,.1f} GiB in {time.perf_counter() - started:.0f} s",
+                  file=sys.stderr, flush=True)
+    engine.dispose()
+
+
 def timed(reader: Reader, path: str, headers: dict) -> float:
     started = time.perf_counter()
     answer = reader.request(path, headers=headers)
@@ -144,8 +180,13 @@ def main() -> None:
     parser.add_argument("--meaning", action="store_true", help="search by meaning too (the vectors must be there)")
     parser.add_argument("--only", help="only the requests whose name contains this (say: search)")
     parser.add_argument("--no-pledge", dest="pledge", action="store_false", help="leave pledges out")
+    parser.add_argument("--prewarm", action="store_true",
+                        help="read the busiest tables and indexes into the OS's cache first (PostgreSQL)")
+    parser.add_argument("--desk", action="store_true", help="the desk's home too, as an editor (made one here)")
     args = parser.parse_args()
     rng = random.Random(args.seed)
+    if args.prewarm:
+        prewarm(args.url)
     targets = sample(args.url, args.seed)
     print(f"# {dt.datetime.now():%Y-%m-%d %H:%M}, {platform.node()}, {os.cpu_count()} CPUs, "
           f"{args.workers} gunicorn workers, {args.rounds} rounds", flush=True)
@@ -153,12 +194,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder, gunicorn(Path(folder), args.url, workers=args.workers,
                                                            **settings) as server:
         reader = Reader(server.url, "")
-        supporter = Reader(server.url, targets["readers"][0]) if targets["readers"] else None
-        if supporter:
-            login = supporter.request("/login").body
-            supporter.request("/login", {"email": supporter.email, "password": SYNTH_PASSWORD,
-                                         "csrf_token": form_token(login)})
-            supporter.csrf = form_token(supporter.request("/account").body)
+        supporter = logged_in(server.url, targets["readers"][0]) if targets["readers"] else None
+        editor = None
+        if args.desk and len(targets["readers"]) > 1:
+            make_editor(args.url, targets["readers"][1])
+            editor = logged_in(server.url, targets["readers"][1])
+            timed(editor, "/desk", {})
         for path, headers in pages(targets, rng).values():  # warm: first compile, caches, pools
             timed(reader, path, headers)
         times: dict[str, list[float]] = {"/healthz": []}
@@ -173,6 +214,9 @@ def main() -> None:
             if supporter:
                 times["/healthz"].append(timed(reader, "/healthz", {}))
                 times.setdefault("a pledge", []).append(pledge(supporter))
+            if editor:
+                times["/healthz"].append(timed(reader, "/healthz", {}))
+                times.setdefault("the desk's home (an editor)", []).append(timed(editor, "/desk", {}))
             print(f"round {round_number + 1}/{args.rounds}", file=sys.stderr, end="\r", flush=True)
         base50, base95 = pct(times["/healthz"], 50), pct(times["/healthz"], 95)
         print("\n| request | p50 ms | p95 ms | p50 / healthz | p95 / healthz |\n|---|---:|---:|---:|---:|")
