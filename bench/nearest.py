@@ -112,13 +112,13 @@ def main() -> None:
             vector = model.embed([text])[0]
             embed.append((time.perf_counter() - start) * 1000)
 
-            def run_baseline():
+            def run_baseline(vector=vector):
                 begin = time.perf_counter()
                 result = exact_near(matrix, ids, vector)
                 baseline.append((time.perf_counter() - begin) * 1000)
                 return result
 
-            def run_near():
+            def run_near(vector=vector):
                 begin = time.perf_counter()
                 result = [q for q, _s in held.near(session, vector, LIMIT)]
                 near.append((time.perf_counter() - begin) * 1000)

@@ -250,7 +250,7 @@ def write_vectors(found: np.ndarray) -> None:
 def exact(found: np.ndarray, query: np.ndarray, ids: list[int], limit: int) -> list[int]:
     """The `limit` nearest of `ids` by a full scan of their vectors as stored (float16)."""
     stored = held_part(np.stack([from_bytes(to_bytes(found[n - 1])) for n in ids]))
-    scores = dict(zip(ids, (stored @ held_part(query)).tolist()))
+    scores = dict(zip(ids, (stored @ held_part(query)).tolist(), strict=True))
     return sorted(ids, key=lambda n: (-scores[n], n))[:limit]
 
 

@@ -329,7 +329,7 @@ class CommonWords:
                     "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
                     "WHERE schemaname = current_schema() AND tablename = 'search_document' AND attname = 'tsv'")).first()
                 elems, freqs = row if row and row[0] else ([], [])
-                self._shares = dict(zip(elems, freqs))
+                self._shares = dict(zip(elems, freqs[: len(elems)], strict=True))
                 # After one share per lexeme, pg_stats lists the least and the greatest.
                 self._floor = freqs[len(elems)] if len(freqs) > len(elems) else 0.0
                 self._total = max(0, int(session.scalar(text(
