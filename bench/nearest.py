@@ -15,7 +15,8 @@ question_meaning will do). In one process, in this order:
   are (the embedding is timed apart). Per query, the baseline's scan and `Nearest.near`
   (the nearest codes, their vectors read from the database and scored), in turn;
   p50/p95 of each and the ratio. `near`'s two steps are timed apart too.
-- Recall: of the baseline's exact top 20, how many `near` returns.
+- Recall: of the baseline's exact top 20, how many `near` returns; and of those at
+  least SEARCH_MEANING_FLOOR alike (what search shows on meaning alone), how many.
 
 Prints a Markdown table for docs/performance.md."""
 from __future__ import annotations
@@ -66,10 +67,11 @@ def exact_matrix(session) -> tuple[np.ndarray, np.ndarray]:
     return matrix[:at], ids[:at]
 
 
-def exact_near(matrix: np.ndarray, ids: np.ndarray, vector: np.ndarray) -> list[int]:
+def exact_near(matrix: np.ndarray, ids: np.ndarray, vector: np.ndarray) -> list[tuple[int, float]]:
     scores = matrix @ nearest.held(vector)
     best = np.argpartition(-scores, LIMIT - 1)[:LIMIT]
-    return ids[best[np.argsort(-scores[best], kind="stable")]].tolist()
+    best = best[np.argsort(-scores[best], kind="stable")]
+    return list(zip(ids[best].tolist(), scores[best].tolist(), strict=True))
 
 
 def pct(values: list[float], p: float) -> float:
@@ -107,6 +109,8 @@ def main() -> None:
             if text:
                 texts.append(text)
         embed, baseline, near, candidates, recall = [], [], [], [], []
+        floor = app.config["SEARCH_MEANING_FLOOR"]
+        above, above_found = 0, 0  # the exact top 20 at or above the floor: how many, how many found
         for n, text in enumerate(texts):
             start = time.perf_counter()
             vector = model.embed([text])[0]
@@ -131,7 +135,10 @@ def main() -> None:
                 truth, got = run_baseline(), run_near()
             else:
                 got, truth = run_near(), run_baseline()
-            recall.append(len(set(truth) & set(got)) / LIMIT)
+            recall.append(len({q for q, _s in truth} & set(got)) / LIMIT)
+            shown = {q for q, score in truth if score >= floor}
+            above += len(shown)
+            above_found += len(shown & set(got))
             session.rollback()
     warm = slice(10, None)  # the first few pay for cold pages
     b, m, c = baseline[warm], near[warm], candidates[warm]
@@ -151,7 +158,9 @@ def main() -> None:
     print(f"| … of which the {nearest.CANDIDATES} nearest codes | {pct(c, .5):.2f} | {pct(c, .95):.2f} | "
           f"{pct(c, .5) / pct(b, .5):.2f} |")
     print(f"\nrecall: {statistics.mean(recall) * 100:.1f}% of the exact top {LIMIT} found "
-          f"(min {min(recall) * 100:.0f}%, {sum(r == 1 for r in recall)} of {len(recall)} queries all 20)")
+          f"(min {min(recall) * 100:.0f}%, {sum(r == 1 for r in recall)} of {len(recall)} queries all 20); "
+          f"of those at least SEARCH_MEANING_FLOOR ({floor}) alike, which search shows on meaning alone: "
+          f"{above_found} of {above} ({100 * above_found / max(1, above):.1f}%)")
 
 
 if __name__ == "__main__":
