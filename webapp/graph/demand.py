@@ -55,8 +55,8 @@ def _true_counts():
 
 def recount(session: Session) -> int:
     """Every counter from the requests (after writes that bypassed the ORM): how many moved."""
-    wrong = select(Question.id).where(Question.request_count != _true_counts())
-    return session.execute(update(Question).where(Question.id.in_(wrong)).values(request_count=_true_counts())
+    return session.execute(update(Question).where(Question.request_count != _true_counts())
+                           .values(request_count=_true_counts())
                            .execution_options(synchronize_session=False)).rowcount
 
 

@@ -229,15 +229,11 @@ class Nearest:
         ids = [q for q in self.candidates(vector, max(CANDIDATES, limit) + len(left_out)) if q not in left_out]
         if not ids:
             return []
-        found_ids, stored = [], []
-        for start in range(0, len(ids), READ_BATCH):
-            for question_id, vector_bytes in session.execute(
-                    select(QuestionMeaning.question_id, QuestionMeaning.vector)
-                    .where(_among(session, ids[start : start + READ_BATCH]), QuestionMeaning.vector.is_not(None))):
-                found_ids.append(question_id)
-                stored.append(vector_bytes)
-        if not found_ids:
+        rows = session.execute(select(QuestionMeaning.question_id, QuestionMeaning.vector)
+                               .where(_among(session, ids), QuestionMeaning.vector.is_not(None))).all()
+        if not rows:
             return []
+        found_ids, stored = [question_id for question_id, _v in rows], [vector_bytes for _q, vector_bytes in rows]
         vectors = from_bytes(b"".join(stored)).reshape(len(found_ids), -1)  # one conversion, not one a row
         scores = held(vectors) @ held(vector)
         order = np.lexsort((np.asarray(found_ids), -scores))  # ties: the lower id first, every time
