@@ -3,9 +3,12 @@ and the demo content imported into it."""
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from webapp import create_app
 from webapp.content.importer import import_folder
@@ -139,3 +142,13 @@ def query_plan(sql: str, no_sort: bool = False, **values) -> str:
     found = "\n".join(lines)
     db.session.rollback()
     return found
+
+
+def while_first_holds(first: Session, second_write: Callable[[], None]) -> None:
+    """`second_write` in a thread while `first` holds what it flushed (a row's lock on
+    PostgreSQL, the database on SQLite); then `first` commits and the second goes on."""
+    other = threading.Thread(target=second_write)
+    other.start()
+    other.join(0.3)
+    first.commit()
+    other.join(30)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 import re
-import threading
 import uuid
 
 import pytest
@@ -14,7 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
-from tests.apps import query_plan
+from tests.apps import query_plan, while_first_holds
 from tests.pages import HTMX, text_of
 from webapp.answers import counts, service
 from webapp.answers.models import ANSWERED, UNANSWERED, Category, Question
@@ -117,11 +116,7 @@ def test_two_writers_answering_in_one_category_are_both_counted(demo):
             second.get(Question, ids[1]).status = ANSWERED
             second.commit()
 
-        other = threading.Thread(target=answer_the_other)
-        other.start()
-        other.join(0.3)
-        first.commit()
-        other.join(30)
+        while_first_holds(first, answer_the_other)
         first.close(), second.close()
         db.session.expire_all()
         assert true_counts()["science"] == before + 2

@@ -2,14 +2,13 @@
 /requests and the desk read the most requested from an index, and the counters agree
 with the requests whoever writes them."""
 import re
-import threading
 
 import pytest
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from tests.apps import query_plan
+from tests.apps import query_plan, while_first_holds
 from tests.pages import part, text_of
 from tests.test_graph_requests import COFFEE, OSTRICH, ask
 from webapp.answers.models import ANSWERED, Question
@@ -71,11 +70,7 @@ def test_two_readers_asking_at_once_are_both_counted(demo):
             second.add(AnswerRequest(question_id=coffee_id, requester="browser:second"))
             second.commit()
 
-        other = threading.Thread(target=ask_too)
-        other.start()
-        other.join(0.3)
-        first.commit()
-        other.join(30)
+        while_first_holds(first, ask_too)
         first.close(), second.close()
         assert counters() == {"is-drinking-coffee-dehydrating": 2}
 
