@@ -221,6 +221,22 @@ def vectors(count: int, seed: int = 3) -> np.ndarray:
     return found / np.linalg.norm(found, axis=1, keepdims=True)
 
 
+def test_the_model_held_narrow_gives_the_librarys_own_vectors():
+    """Held as float16 to save a worker 16 MB (issue 18), it must embed exactly as the
+    library's own float32 model does: the stored vectors and the floors depend on it."""
+    from pathlib import Path
+
+    import wordllama
+
+    from webapp.search.meaning import model
+
+    library = wordllama.WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True,
+                                       dim=DIMENSIONS)
+    texts = ["Is the capital of France Paris?", "How do vaccines work, and are they safe for children? " * 8, ""]
+    assert library.embedding.dtype == np.float32 and model._load().embedding.dtype == np.float16
+    assert np.array_equal(np.asarray(library.embed(texts, norm=False)), model._load().embed(texts, norm=False))
+
+
 def test_codes_grow_replace_and_forget():
     held, made = Nearest(), vectors(1501)
     for question_id in range(1, 1500):  # past one growth step
@@ -235,7 +251,7 @@ def test_codes_grow_replace_and_forget():
     assert held.candidates(made[0], 1) == [250_000]
     # What a process holds: a code, an id and a stamp a row (48 bytes, where the float
     # matrix took 512), and 4 bytes an id.
-    assert (held.nbytes - held.row_of.nbytes) == len(held.codes) * (CODE_BYTES + 16)
+    assert (held.nbytes - held.row_of.nbytes) == len(held.codes) * (CODE_BYTES + 8)  # a 4-byte id and a 4-byte stamp a row
     assert held.row_of.nbytes < 4 * 260_000
 
 

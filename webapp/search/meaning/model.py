@@ -22,8 +22,13 @@ def _load():
 
             # The package's own folder holds the weights and the tokenizer's settings;
             # load() looks for the tokenizer elsewhere and would download it without this.
-            _model = wordllama.WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True,
+            loaded = wordllama.WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True,
                                               dim=DIMENSIONS)
+            # The weights are stored as float16 and loaded widened to float32 (33 MB in
+            # every worker). Kept as stored, they widen in the pooling instead (float16
+            # times the float32 mask is float32), so every vector comes out the same.
+            loaded.embedding = np.ascontiguousarray(loaded.embedding, dtype=np.float16)
+            _model = loaded
     return _model
 
 

@@ -6,9 +6,11 @@ Held: a question's code is BITS bits, the sides of BITS random hyperplanes (the 
 every process) its vector lies on, measured from the corpus's mean (SimHash: the
 Hamming distance between two codes estimates the angle between the vectors; centring
 matters because all the model's vectors lean one way). 64 bytes a question in a row of
-`codes`, with its id and when it was written, and `row_of` indexed by question id (4
-bytes an id): 84 MB at 1,000,000 questions, where the float32 matrix of 128 dimensions
-with a dict of rows took 488 MiB in every worker (issue 18).
+`codes`, with its id (4 bytes) and a stamp of when it was written (4 bytes), and
+`row_of` indexed by question id (4 bytes an id): 76 MB at 1,000,000 questions, where the
+float32 matrix of 128 dimensions with a dict of rows took 488 MiB in every worker (issue
+18). The first look's batches leave as much again freed but held by the C allocator;
+it is handed back to the system when the look ends (`malloc_trim`).
 
 Searching: the CANDIDATES nearest codes by Hamming distance (faiss's `knn_hamming`, a
 few ms over 1,000,000 codes on one core, where numpy's bit count took 46 ms), then
@@ -20,6 +22,8 @@ is scored whole; above that, how many of the true nearest the codes keep is meas
 bench/nearest.py (docs/performance.md)."""
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import datetime as dt
 import threading
 import time
@@ -59,8 +63,22 @@ def held(vectors: np.ndarray) -> np.ndarray:
     return np.divide(cut, norms, out=np.zeros_like(cut), where=norms > 0)
 
 
-def _seconds(moment: dt.datetime) -> float:
-    return (moment - EPOCH).total_seconds()
+def _stamp(moment: dt.datetime) -> int:
+    """When a row was written, in 4 bytes: the low 32 bits of its microseconds since the
+    epoch. Stamps are only compared for equality, to tell whether the row held is the
+    row written; two writes of one question 71.6 minutes apart to the microsecond would
+    look alike, and the cost would be one stale code until the question next changes."""
+    delta = moment - EPOCH
+    return ((delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds) & 0xFFFF_FFFF
+
+
+def _give_back_freed_memory() -> None:
+    """Return the C heap's free pages to the system (glibc only; elsewhere nothing).
+    Reading a million rows in batches leaves ~40 MB freed but kept by the allocator."""
+    name = ctypes.util.find_library("c")
+    libc = ctypes.CDLL(name) if name else None
+    if libc is not None and hasattr(libc, "malloc_trim"):
+        libc.malloc_trim(0)
 
 
 def _among(session: Session, ids: list[int]):
@@ -87,8 +105,8 @@ class Nearest:
         self._reading = threading.Lock()  # one look at the database at a time
         self.loading = False  # a thread is making the first look
         self.codes = np.zeros((0, CODE_BYTES), dtype=np.uint8)
-        self.ids = np.zeros(0, dtype=np.int64)
-        self.stamps = np.zeros(0, dtype=np.float64)  # each row's changed_at as read (seconds)
+        self.ids = np.zeros(0, dtype=np.int32)  # question ids are the database's 4-byte integers
+        self.stamps = np.zeros(0, dtype=np.uint32)  # each row's changed_at as read (_stamp)
         self.row_of = np.full(0, -1, dtype=np.int32)  # by question id: its row, or -1
         self.mean = np.zeros(HELD, dtype=np.float32)  # the corpus's, as first read
         self.size = 0
@@ -135,7 +153,7 @@ class Nearest:
                     with self._lock:
                         for question_id, vector in read:
                             self._put(question_id, None if vector is None else from_bytes(vector),
-                                      _seconds(changed[question_id]))
+                                      _stamp(changed[question_id]))
             self.last_look = began
             self.looked_at = now
 
@@ -155,18 +173,20 @@ class Nearest:
         for batch in rows.partitions():
             codes = fresh.code(np.stack([from_bytes(vector) for _id, vector, _at in batch]))
             for (question_id, _vector, changed_at), row_code in zip(batch, codes, strict=True):
-                fresh._put_code(question_id, row_code, _seconds(changed_at))
+                fresh._put_code(question_id, row_code, _stamp(changed_at))
         with self._lock:
             self.codes, self.ids, self.stamps, self.row_of = fresh.codes, fresh.ids, fresh.stamps, fresh.row_of
             self.size, self.mean = fresh.size, fresh.mean
+        del fresh, rows
+        _give_back_freed_memory()
 
     def _reserve(self, rows: int, ids: int) -> None:
         """Room for at least `rows` codes and question ids below `ids`."""
         if rows > len(self.codes):
             more = rows - len(self.codes)
             self.codes = np.concatenate([self.codes, np.zeros((more, CODE_BYTES), np.uint8)])
-            self.ids = np.concatenate([self.ids, np.zeros(more, np.int64)])
-            self.stamps = np.concatenate([self.stamps, np.zeros(more, np.float64)])
+            self.ids = np.concatenate([self.ids, np.zeros(more, np.int32)])
+            self.stamps = np.concatenate([self.stamps, np.zeros(more, np.uint32)])
         if ids > len(self.row_of):
             self.row_of = np.concatenate([self.row_of, np.full(ids - len(self.row_of), -1, np.int32)])
 
@@ -176,9 +196,9 @@ class Nearest:
 
     def _holds(self, question_id: int, changed_at: dt.datetime) -> bool:
         at = self._row(question_id)
-        return at is not None and self.stamps[at] == _seconds(changed_at)
+        return at is not None and self.stamps[at] == _stamp(changed_at)
 
-    def _put(self, question_id: int, vector: np.ndarray | None, stamp: float = 0.0) -> None:
+    def _put(self, question_id: int, vector: np.ndarray | None, stamp: int = 0) -> None:
         """Hold this question's vector's code, or drop it (None)."""
         if vector is not None:
             self._put_code(question_id, self.code(vector), stamp)
@@ -193,7 +213,7 @@ class Nearest:
             self.row_of[question_id] = -1
             self.size = last
 
-    def _put_code(self, question_id: int, row_code: np.ndarray, stamp: float) -> None:
+    def _put_code(self, question_id: int, row_code: np.ndarray, stamp: int) -> None:
         at = self._row(question_id)
         if at is None:
             if self.size == len(self.codes) or question_id >= len(self.row_of):
