@@ -153,7 +153,6 @@ class PostgresEngine:
     name = "postgres"
 
     def __init__(self, app: Flask):
-        self._key_terms = querying.KeyTerms()
         self._common_words = querying.CommonWords()
 
     # --- keeping documents true ---------------------------------------------------------------
@@ -182,7 +181,7 @@ class PostgresEngine:
         return querying.document_counts(session, self._common_words, words)
 
     def similar_answered(self, session: Session, question_id: int, excluded: set[int], wanted: int) -> list[int]:
-        return querying.similar_answered(session, self._key_terms, question_id, excluded, wanted)
+        return querying.similar_answered(session, self._common_words, question_id, excluded, wanted)
 
     def rebuilding(self) -> bool:
         """True while a rebuild has the ranking index down: results stay right, but slower."""
