@@ -165,11 +165,12 @@ class PostgresEngine:
 
     # --- reading ----------------------------------------------------------------------------------
     def search(self, session: Session, query: ReaderQuery, **choices) -> SearchPage:
-        return querying.search(session, query, **choices)
+        return querying.search(session, self._common_words, query, **choices)
 
     def ranked(self, session: Session, query: ReaderQuery, *, category: str | None = None,
                status: str | None = None, limit: int) -> list[int] | None:
-        return querying.ranked(session, query, category=category, status=status, limit=limit)
+        return querying.ranked(session, self._common_words, query, category=category, status=status,
+                               limit=limit)
 
     def hits_for(self, session: Session, query: ReaderQuery, ids: list[int], marked: bool = True) -> dict[int, Hit]:
         return querying.hits_for(session, query, ids, marked)

@@ -12,6 +12,7 @@ import time
 import unicodedata
 from dataclasses import dataclass, field
 
+from flask import current_app
 from markupsafe import Markup, escape
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -29,6 +30,13 @@ DELIMITER = "\x04"
 SNIPPET = f"StartSel={START}, StopSel={STOP}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\"{DELIMITER}\""
 WHOLE = f"StartSel={START}, StopSel={STOP}, HighlightAll=true"
 MARKED = re.compile(f"{START}(.*?){STOP}", re.S)
+# A word in more documents than this does not make a match by itself (`_required`):
+# ranking 20,000 documents through the RUM index takes about 10 ms.
+COMMON_DOCUMENTS = 20_000  # the default of the SEARCH_COMMON_DOCUMENTS setting
+
+
+def common_documents() -> int:
+    return current_app.config.get("SEARCH_COMMON_DOCUMENTS", COMMON_DOCUMENTS)
 
 
 @dataclass
@@ -130,13 +138,14 @@ def _through_the_index(session: Session):
         session.execute(text("RESET enable_seqscan"))
 
 
-def search(session: Session, query: ReaderQuery, **choices) -> SearchPage:
+def search(session: Session, common: CommonWords, query: ReaderQuery, **choices) -> SearchPage:
     with _through_the_index(session):
-        return _search(session, query, **choices)
+        return _search(session, common, query, **choices)
 
 
-def _search(session: Session, query: ReaderQuery, *, category: str | None = None, status: str | None = None,
-            sort: str = "relevance", page: int = 1, counts: bool = True, hits: bool = True) -> SearchPage:
+def _search(session: Session, common: CommonWords, query: ReaderQuery, *, category: str | None = None,
+            status: str | None = None, sort: str = "relevance", page: int = 1, counts: bool = True,
+            hits: bool = True) -> SearchPage:
     """The page's hits, counts and facets; without `counts` only the hits, without
     `hits` only the counts."""
     result = SearchPage(query=query, page=page, counted=False)
@@ -148,7 +157,8 @@ def _search(session: Session, query: ReaderQuery, *, category: str | None = None
     # RUM index (joined in, it ranked every match: 580 ms against 25 ms at 100,000).
     parts = terms(sql, query) if query.has_terms else []
     any_of = (" || ".join(parts) or "CAST('' AS tsquery)") if query.has_terms else None
-    match = [f"d.tsv @@ ({any_of})"] if any_of else []
+    required = _required(session, common, sql, query, parts) if any_of else None
+    match = [f"d.tsv @@ ({required})"] if required else []
     ops = operators(sql, query)
 
     if counts:
@@ -161,7 +171,7 @@ def _search(session: Session, query: ReaderQuery, *, category: str | None = None
             rows = _rows(session, sql, match + filters, "d.checked_on DESC NULLS LAST, d.question_id", any_of,
                          window, result.offset)
         else:
-            rows = _best_first(session, sql, parts, any_of, filters, window, result.offset)
+            rows = _best_first(session, sql, parts, any_of, filters, window, result.offset, required=required)
         result.take(rows, _hit)
     if hits and query.words:
         result.suggestion = _suggestion(session, query)
@@ -195,28 +205,51 @@ def _ids(session: Session, sql: Sql, where: list[str], order: str, _tsq: str | N
 
 
 def _best_first(session: Session, sql: Sql, parts: list[str], any_of: str, filters: list[str], window: int,
-                offset: int, fetch=_rows) -> list:
-    """Answers with all the words and phrases first, then those with some, each ranked
-    by RUM's distance to all of them (`tsv <=> query`, 1 / rank with the weights D 0.1,
-    C 0.2, B 0.4, A 1.0) straight from the index. There is no tie-breaker: one would
-    stop the index from giving the order.
+                offset: int, fetch=_rows, required: str | None = None) -> list:
+    """Answers with all the words and phrases first, then those with some of the
+    `required` (by default, any), each ranked by RUM's distance to all of them
+    (`tsv <=> query`, 1 / rank with the weights D 0.1, C 0.2, B 0.4, A 1.0) straight
+    from the index. There is no tie-breaker: one would stop the index from giving the
+    order.
 
     Asking for all the words first is also the fast way: for three words each in a
     third of 100,000 answers, ranking the few thousand that hold all three took 21 ms
     where ranking the 70,000 that hold any took 72 ms."""
     order = f"d.tsv <=> ({any_of})"
+    required = required or any_of
     if len(parts) < 2:
-        return fetch(session, sql, [f"d.tsv @@ ({any_of})", *filters], order, any_of, window, offset)
+        return fetch(session, sql, [f"d.tsv @@ ({required})", *filters], order, any_of, window, offset)
     all_of = " && ".join(parts)
     rows = fetch(session, sql, [f"d.tsv @@ ({all_of})", *filters], order, any_of, window, offset)
-    if len(rows) == window:
+    if len(rows) == window or required == all_of:
         return rows
     # The answers with all the words end inside this window (or before it).
     with_all = offset + len(rows) if rows else session.scalar(text(
         f"SELECT count(*) FROM (SELECT 1 FROM search_document d WHERE "
         f"{' AND '.join([f'd.tsv @@ ({all_of})', *filters])} LIMIT {offset}) s"), sql.params)
-    rest = [f"d.tsv @@ ({any_of})", f"NOT d.tsv @@ ({all_of})", *filters]
+    rest = [f"d.tsv @@ ({required})", f"NOT d.tsv @@ ({all_of})", *filters]
     return rows + fetch(session, sql, rest, order, any_of, window - len(rows), max(0, offset - with_all))
+
+
+def _required(session: Session, common: CommonWords, sql: Sql, query: ReaderQuery, parts: list[str]) -> str:
+    """What a document must hold to match: any of the words and phrases, except that a
+    word in more than COMMON documents (by ANALYZE's sample) does not make a match by
+    itself. With some words common, a match holds one of the others; with every word
+    common, all of them (Lucene's common terms query, and the reason for it: at
+    1,000,000 questions one made-up word of the synthetic corpus was in 63% of them,
+    and ranking every document with any of three such words took 300 ms). Common words
+    still count in the ranking. A corpus of COMMON documents or fewer has none."""
+    any_of = " || ".join(parts) or "CAST('' AS tsquery)"
+    words = [w for w in query.words if w not in STOP_WORDS]
+    if len(parts) < 2 or not words:
+        return any_of
+    listed = known_common(session, common, words, common_documents())
+    frequent = {i for i, w in enumerate(words) if w in listed}
+    if not frequent:
+        return any_of
+    if len(frequent) == len(parts):
+        return " && ".join(parts)
+    return " || ".join(part for i, part in enumerate(parts) if i not in frequent)
 
 
 def _hit(row) -> Hit:
@@ -226,15 +259,17 @@ def _hit(row) -> Hit:
                verdict=verdict, id=question_id, by_meaning=not matched)
 
 
-def ranked(session: Session, query: ReaderQuery, *, category: str | None, status: str | None,
-           limit: int) -> list[int]:
+def ranked(session: Session, common: CommonWords, query: ReaderQuery, *, category: str | None,
+           status: str | None, limit: int) -> list[int]:
     """The ids of the best `limit` matches of the words, in the order `search` shows them."""
     with _through_the_index(session):
         sql = Sql()
         parts = terms(sql, query)
         any_of = " || ".join(parts) or "CAST('' AS tsquery)"
+        required = _required(session, common, sql, query, parts)
         filters = operators(sql, query) + _chosen(sql, category, status)
-        return [row[0] for row in _best_first(session, sql, parts, any_of, filters, limit, 0, fetch=_ids)]
+        return [row[0] for row in _best_first(session, sql, parts, any_of, filters, limit, 0, fetch=_ids,
+                                              required=required)]
 
 
 def hits_for(session: Session, query: ReaderQuery, ids: list[int], marked: bool = True) -> dict[int, Hit]:
@@ -338,19 +373,34 @@ class CommonWords:
             return self._shares, self._floor, self._total
 
 
+def _stems(session: Session, words: list[str]) -> dict[str, list[str]]:
+    """Each word's stems, as the index reads it."""
+    return {w: (stems or "").split() for w, stems in session.execute(text(
+        f"SELECT w, array_to_string(tsvector_to_array(to_tsvector('{CONFIG}', w)), ' ') "
+        "FROM unnest(CAST(:words AS text[])) AS w"), {"words": words}).all()}
+
+
 def document_counts(session: Session, common: CommonWords, words: list[str]) -> dict[str, int]:
     """About how many documents hold each word (its most common stem, for a word that
     stems to more than one): from ANALYZE's sample, not a count; 0 for a stop word, and
-    for every word before the table was first analysed."""
+    for every word before the table was first analysed. A word the sample does not list
+    counts as the least common listed: at most that many."""
     if not words:
         return {}
-    stems = dict(session.execute(text(
-        f"SELECT w, array_to_string(tsvector_to_array(to_tsvector('{CONFIG}', w)), ' ') "
-        "FROM unnest(CAST(:words AS text[])) AS w"), {"words": words}).all())
+    stems = _stems(session, words)
     shares, floor, total = common.read(session)
-    return {w: 0 if w in STOP_WORDS else
-            round(total * max((shares.get(s, floor) for s in (stems.get(w) or "").split()), default=0.0))
+    return {w: 0 if w in STOP_WORDS else round(total * max((shares.get(s, floor) for s in stems.get(w, [])), default=0.0))
             for w in words}
+
+
+def known_common(session: Session, common: CommonWords, words: list[str], over: int) -> set[str]:
+    """The words ANALYZE's sample lists in more than `over` documents (each of a word's
+    stems, for a word that stems to more than one: a document holds all of them)."""
+    shares, _floor, total = common.read(session)
+    if total <= over or not words:
+        return set()
+    stems = _stems(session, words)
+    return {w for w in words if stems.get(w) and min(shares.get(s, 0.0) for s in stems[w]) * total > over}
 
 
 # --- similar answers ---------------------------------------------------------------------
