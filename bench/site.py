@@ -156,14 +156,40 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def worker_rss_mb() -> list[float]:
-    """Resident memory of each gunicorn worker (the children of the master this process started)."""
+def workers() -> list[int]:
+    """The gunicorn workers: the children of the master this process started."""
     masters = [p for p in children(os.getpid()) if b"gunicorn" in Path(f"/proc/{p}/cmdline").read_bytes()]
+    return [w for m in masters for w in children(m)]
+
+
+def worker_memory_mb() -> list[tuple[float, float]]:
+    """Each worker's resident memory and its proportional share (PSS: pages shared with
+    the master and the other workers, such as the libraries' code, divided among them;
+    what the machine needs is the sum of these)."""
     sizes = []
-    for worker in (w for m in masters for w in children(m)):
-        status = Path(f"/proc/{worker}/status").read_text()
-        sizes.append(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024)
+    for worker in workers():
+        rollup = Path(f"/proc/{worker}/smaps_rollup").read_text()
+        rss, pss = (int(re.search(rf"^{name}:\s+(\d+)", rollup, re.M).group(1)) / 1024 for name in ("Rss", "Pss"))
+        sizes.append((rss, pss))
     return sorted(sizes)
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def settle(longest: float = 180.0) -> float:
+    """Wait until the workers are idle (under 0.1 s of CPU in 2 s): with search by
+    meaning, each loads its codes in a background thread after its first search, and
+    timing pages meanwhile would time that load. The seconds waited."""
+    started = time.monotonic()
+    while time.monotonic() - started < longest:
+        before = sum(cpu_seconds(w) for w in workers())
+        time.sleep(2)
+        if sum(cpu_seconds(w) for w in workers()) - before < 0.1:
+            break
+    return time.monotonic() - started
 
 
 def pct(values: list[float], p: int) -> float:
@@ -202,6 +228,10 @@ def main() -> None:
             timed(editor, "/desk", {})
         for path, headers in pages(targets, rng).values():  # warm: first compile, caches, pools
             timed(reader, path, headers)
+        if args.meaning:
+            for _ in range(4 * args.workers):  # a first search in every worker starts its load
+                timed(reader, pages(targets, rng)["search, 1 word"][0], {})
+            print(f"workers loaded their codes, idle after {settle():.0f} s", file=sys.stderr, flush=True)
         times: dict[str, list[float]] = {"/healthz": []}
         if not args.pledge:
             supporter = None
@@ -228,8 +258,8 @@ def main() -> None:
             timed(reader, path, headers)
             if n % 50 == 0:
                 print(f"mixed {n}/{args.mixed}", file=sys.stderr, end="\r", flush=True)
-        print(f"\nworkers' memory after {args.mixed} mixed requests: "
-              + ", ".join(f"{mb:.0f} MB" for mb in worker_rss_mb()))
+        print(f"\nworkers' memory after {args.mixed} mixed requests (RSS, PSS): "
+              + ", ".join(f"{rss:.0f} MB ({pss:.0f} MB)" for rss, pss in worker_memory_mb()))
 
 
 if __name__ == "__main__":
