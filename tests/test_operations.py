@@ -8,6 +8,7 @@ import os
 import re
 import socket
 import subprocess
+import sys
 import urllib.request
 from contextlib import contextmanager
 from http.cookiejar import CookieJar
@@ -448,3 +449,17 @@ def test_production_without_gunicorn_warns_once_about_per_process_limits(tmp_pat
 def test_make_serve_says_what_to_do_when_no_redis_answers():
     failure = ratelimits.ensure_redis("redis://redis.invalid:6379/0", wait_seconds=0)
     assert "apt-get install redis-server" in failure and "REDIS_URL" in failure
+
+
+def test_a_web_worker_loads_no_library_only_commands_or_rare_pages_need(tmp_path):
+    """scipy (PageRank, `flask graph rank`), zxcvbn (setting a password) and faiss (search
+    by meaning, when on) cost a worker 13, 12 and 23 MB at start-up (issue 18: a worker's
+    memory at 1,000,000 questions); they load when first used."""
+    probe = ("import sys; from webapp import create_app; app = create_app(); "
+             "client = app.test_client(); assert client.get('/healthz').status_code == 200; "
+             "print(' '.join(m for m in ('scipy', 'zxcvbn', 'faiss') if m in sys.modules))")
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'probe.db'}", "SEARCH_INDEX_DIR": str(tmp_path / "ix"),
+           "SEARCH_MEANING": "0"}
+    loaded = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True,
+                            cwd=ROOT)
+    assert loaded.stdout.split() == []

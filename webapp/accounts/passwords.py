@@ -6,7 +6,6 @@ import unicodedata
 from functools import cache
 
 from werkzeug.security import check_password_hash, generate_password_hash
-from zxcvbn import zxcvbn
 
 MIN_LENGTH = 12
 MAX_LENGTH = 128
@@ -28,6 +27,10 @@ def problem(password: str, *, email: str = "", name: str = "") -> str | None:
         return f"Use at least {MIN_LENGTH} characters."
     if len(password) > MAX_LENGTH:
         return f"Use at most {MAX_LENGTH} characters."
+    # Imported here: its word lists are 12 MB in every worker, and only the few pages that
+    # set a password use them.
+    from zxcvbn import zxcvbn
+
     # zxcvbn refuses more than 72 characters (its cost grows fast with length); a
     # password whose first 72 characters are hard to guess is hard to guess.
     result = zxcvbn(password[:72], user_inputs=[s for s in (email, email.split("@")[0], name) if s])

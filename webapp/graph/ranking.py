@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy import sparse
 from sqlalchemy import delete, insert, select, text
 from sqlalchemy.orm import Session
 
@@ -34,6 +33,9 @@ PLACES_KEPT = 10  # a category's hubs kept in place order: /explore shows 5 (a f
 def pagerank(ids: np.ndarray, sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
     """Each question's rank (in the order of `ids`, which must be sorted), for links
     sources[i] -> targets[i]; a link repeated counts once, as in a networkx DiGraph."""
+    # Imported here: only `flask graph rank` computes; a web worker that imported scipy
+    # for the pages that read the results would hold 13 MB more.
+    from scipy import sparse
     n = len(ids)
     if n == 0:
         return np.zeros(0)

@@ -25,10 +25,10 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import datetime as dt
+import functools
 import threading
 import time
 
-import faiss
 import numpy as np
 from sqlalchemy import Integer, Text, any_, bindparam, cast, func, select
 from sqlalchemy.dialects import postgresql
@@ -52,8 +52,16 @@ GROW = 1024
 READ_BATCH = 5000  # vectors read per query
 EPOCH = dt.datetime(1970, 1, 1)
 
-# One search is one query: faiss's threads would only contend with the server's own.
-faiss.omp_set_num_threads(1)
+
+
+@functools.cache
+def _faiss():
+    """faiss, loaded at the first search by meaning: 23 MB a worker that never searches
+    by meaning (SEARCH_MEANING=0) does not hold."""
+    import faiss
+
+    faiss.omp_set_num_threads(1)  # one search is one query: its threads would only contend with the server's
+    return faiss
 
 
 def held(vectors: np.ndarray) -> np.ndarray:
@@ -236,7 +244,7 @@ class Nearest:
                 return []
             if size <= wanted:
                 return self.ids[:size].tolist()
-            _distances, rows = faiss.knn_hamming(self.code(vector)[np.newaxis], self.codes[:size], wanted)
+            _distances, rows = _faiss().knn_hamming(self.code(vector)[np.newaxis], self.codes[:size], wanted)
             return self.ids[rows[0]].tolist()  # read before a look can move rows
 
     def near(self, session: Session, vector: np.ndarray, limit: int, floor: float = -1.0,
