@@ -17,6 +17,8 @@ question_meaning will do). In one process, in this order:
   p50/p95 of each and the ratio. `near`'s two steps are timed apart too.
 - Recall: of the baseline's exact top 20, how many `near` returns; and of those at
   least SEARCH_MEANING_FLOOR alike (what search shows on meaning alone), how many.
+- With `--also 1000,2000`: `near` again with that many candidates scored exactly
+  (the codes are the same), its time and recall, to weigh CANDIDATES.
 
 Prints a Markdown table for docs/performance.md."""
 from __future__ import annotations
@@ -83,7 +85,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--also", default="", help="other candidate counts to try, comma-separated")
     args = parser.parse_args()
+    others = [int(n) for n in args.also.split(",") if n.strip()]
+    other_times: dict[int, list[float]] = {n: [] for n in others}
+    other_recall: dict[int, list[float]] = {n: [] for n in others}
     app = create_app({"SEARCH_REBUILD_IN_BACKGROUND": False})
     found: dict = {}
     with app.app_context():
@@ -136,6 +142,15 @@ def main() -> None:
             else:
                 got, truth = run_near(), run_baseline()
             recall.append(len({q for q, _s in truth} & set(got)) / LIMIT)
+            for count in others:
+                kept, nearest.CANDIDATES = nearest.CANDIDATES, count
+                try:
+                    begin = time.perf_counter()
+                    tried = [q for q, _s in held.near(session, vector, LIMIT)]
+                    other_times[count].append((time.perf_counter() - begin) * 1000)
+                finally:
+                    nearest.CANDIDATES = kept
+                other_recall[count].append(len({q for q, _s in truth} & set(tried)) / LIMIT)
             shown = {q for q, score in truth if score >= floor}
             above += len(shown)
             above_found += len(shown & set(got))
@@ -157,6 +172,10 @@ def main() -> None:
     print(f"| now: `Nearest.near` | {pct(m, .5):.2f} | {pct(m, .95):.2f} | {pct(m, .5) / pct(b, .5):.2f} |")
     print(f"| … of which the {nearest.CANDIDATES} nearest codes | {pct(c, .5):.2f} | {pct(c, .95):.2f} | "
           f"{pct(c, .5) / pct(b, .5):.2f} |")
+    for count in others:
+        t = other_times[count][warm]
+        print(f"| `near` with {count:,} candidates | {pct(t, .5):.2f} | {pct(t, .95):.2f} | "
+              f"{pct(t, .5) / pct(b, .5):.2f} | recall {statistics.mean(other_recall[count]) * 100:.1f}% |")
     print(f"\nrecall: {statistics.mean(recall) * 100:.1f}% of the exact top {LIMIT} found "
           f"(min {min(recall) * 100:.0f}%, {sum(r == 1 for r in recall)} of {len(recall)} queries all 20); "
           f"of those at least SEARCH_MEANING_FLOOR ({floor}) alike, which search shows on meaning alone: "
