@@ -496,3 +496,34 @@ def test_a_word_in_most_answers_only_ranks_beside_a_rarer_one(app, client, conte
     assert count_of(search(client, "marmalade")) == 12
     # Every word common: the answers with all of them (not the one without "number").
     assert count_of(search(client, "marmalade number")) == 11
+
+
+def test_words_in_most_answers_list_the_newest_and_say_so(app, client, content_dir, monkeypatch):
+    # Words held by most of a large corpus cannot be ranked quickly (RUM ranks every
+    # match: a word in 97% of 1,000,000 answers took 6 s, two such words 20 s), so the
+    # newest matches come first, the page says why, and how to rank instead.
+    if engine_name(app) != "postgres":
+        pytest.skip("how common a word is comes from PostgreSQL's statistics")
+    from webapp.search.postgres import querying
+    for n in range(12):
+        (content_dir / f"marmalade-{n:02}.md").write_text(answer(f"marmalade-{n:02}", f"Is marmalade number {n} good?"))
+    (content_dir / "yaks.md").write_text(answer("yaks", "Where do yaks live?"))
+    app.config["SEARCH_COMMON_DOCUMENTS"] = 5
+    app.config["SEARCH_MEANING"] = False
+    monkeypatch.setattr(querying, "CROWDED", 8)
+    with app.app_context():
+        import_folder(db.session, content_dir)
+        db.session.execute(text("ALTER TABLE search_document ALTER tsv SET STATISTICS 10000"))
+        db.session.execute(text("ANALYZE search_document"))
+        db.session.commit()
+        newest_first = [f"/q/{slug}" for slug in db.session.scalars(
+            select(Question.slug).where(Question.slug.like("marmalade-%")).order_by(Question.id.desc()))]
+    for fragment in (False, True):  # the full page and the live results
+        page = text_of(client.get("/search", query_string={"q": "marmalade number"},
+                                  headers=HTMX if fragment else {}))
+        assert "These words are in most answers, so the newest come first" in page
+        assert result_links(page) == newest_first[:10]
+    assert count_of(search(client, "marmalade")) == 12
+    # A rarer word beside them: ranked, and no such notice.
+    ranked = search(client, "marmalade yaks")
+    assert "in most answers" not in ranked and result_links(ranked) == ["/q/yaks"]

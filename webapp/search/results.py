@@ -67,6 +67,9 @@ class SearchPage:
     counted: bool = True
     more: bool = False
     approximate: bool = False  # the total and the facets are estimates from a sample
+    # The words are in so many answers that the hits are the newest of them, not ranked
+    # (PostgreSQL at scale: docs/search.md).
+    crowded: bool = False
 
     def count(self, total: int) -> None:
         self.total = total
