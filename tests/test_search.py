@@ -527,3 +527,15 @@ def test_words_in_most_answers_list_the_newest_and_say_so(app, client, content_d
     # A rarer word beside them: ranked, and no such notice.
     ranked = search(client, "marmalade yaks")
     assert "in most answers" not in ranked and result_links(ranked) == ["/q/yaks"]
+
+
+def test_newest_first_reads_an_index_in_that_order(demo):
+    # Sorted by newest, a common word's matches were all sorted: 315 ms for a word in 10%
+    # of 1,000,000 answers, where the index in that order reads the first few (28 ms).
+    if engine_name(demo) != "postgres":
+        pytest.skip("PostgreSQL's plans")
+    from tests.apps import query_plan
+    with demo.app_context():
+        plan = query_plan("SELECT d.question_id FROM search_document d WHERE d.tsv @@ plainto_tsquery('plumb_english', "
+                          "'water') ORDER BY d.checked_on DESC NULLS LAST, d.question_id LIMIT 10", no_sort=True)
+    assert "search_document_newest" in plan and "Sort" not in plan

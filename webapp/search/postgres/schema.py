@@ -42,7 +42,11 @@ documents = Table(
     # A rebuild drops it and builds it again (engine.RANK_INDEX).
     Index("search_document_tsv", "tsv", postgresql_using="rum", postgresql_ops={"tsv": "rum_tsvector_ops"}),
     Index("search_document_category", "category"),
-    Index("search_document_checked_on", "checked_on"),
+    # "Newest" order (checked_on DESC NULLS LAST, question_id) read from the index: for a
+    # common word the planner walks it and tests each row, instead of sorting every match
+    # (315 ms for a word in 10% of 1,000,000 answers, where an ascending index did not
+    # match the order). Also serves `checked:` ranges.
+    Index("search_document_newest", text("checked_on DESC NULLS LAST"), "question_id"),
     Index("search_document_cites", "cites", postgresql_using="gin"),
     # Partial: only the rated answers, a few of all, so the index stays small; it serves
     # `verdict:` on its own (without words), where no other index narrows the rows.
