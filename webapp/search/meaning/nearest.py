@@ -53,7 +53,6 @@ READ_BATCH = 5000  # vectors read per query
 EPOCH = dt.datetime(1970, 1, 1)
 
 
-
 @functools.cache
 def _faiss():
     """faiss, loaded at the first search by meaning: 23 MB a worker that never searches
@@ -149,6 +148,7 @@ class Nearest:
             began = utcnow()
             if self.last_look is None:
                 self._load_all(session)
+                _give_back_freed_memory()  # after the look's batches are gone with its frame
             else:
                 window = select(QuestionMeaning.question_id, QuestionMeaning.changed_at).where(
                     QuestionMeaning.changed_at > self.last_look - OVERLAP)
@@ -185,8 +185,6 @@ class Nearest:
         with self._lock:
             self.codes, self.ids, self.stamps, self.row_of = fresh.codes, fresh.ids, fresh.stamps, fresh.row_of
             self.size, self.mean = fresh.size, fresh.mean
-        del fresh, rows
-        _give_back_freed_memory()
 
     def _reserve(self, rows: int, ids: int) -> None:
         """Room for at least `rows` codes and question ids below `ids`."""

@@ -67,13 +67,18 @@ def terms(sql: Sql, query: ReaderQuery, words: list[str] | None = None) -> list[
     return parts + [f"phraseto_tsquery('{CONFIG}', {sql.bind(p)})" for p in query.phrases]
 
 
+def _any_of(parts: list[str]) -> str:
+    """The parts OR-ed; an empty tsquery (matching nothing) when there are none."""
+    return " || ".join(parts) or "CAST('' AS tsquery)"
+
+
 def tsquery(sql: Sql, query: ReaderQuery, words: list[str] | None = None) -> str | None:
     """The words and phrases OR-ed: what a search matches. None when the query has no
     words or phrases; an empty tsquery (matching nothing) when all its words are stop
     words."""
     if not query.has_terms:
         return None
-    return " || ".join(terms(sql, query, words)) or "CAST('' AS tsquery)"
+    return _any_of(terms(sql, query, words))
 
 
 def operators(sql: Sql, query: ReaderQuery) -> list[str]:
@@ -128,18 +133,24 @@ def _snippet(headline: str, summary: str) -> Markup:
 
 
 @contextmanager
+def _planner_without(session: Session, setting: str):
+    """The planner with `setting` (one of its enable_* switches) off for these
+    statements. SET LOCAL lasts until the transaction ends, so it is reset on the way out."""
+    session.execute(text(f"SET LOCAL {setting} = off"))
+    try:
+        yield
+    finally:
+        session.execute(text(f"RESET {setting}"))
+
+
 def _through_the_index(session: Session):
     """Searches go through the RUM index, never a scan of the whole table.
 
     For a common word the planner expects most rows to match and prefers reading the
     table, not knowing that each row's tsvector then has to be fetched from TOAST and
     tested: 86 ms against 27 ms through the index for a word in half of 100,000
-    answers. SET LOCAL lasts until the transaction ends, so it is reset on the way out."""
-    session.execute(text("SET LOCAL enable_seqscan = off"))
-    try:
-        yield
-    finally:
-        session.execute(text("RESET enable_seqscan"))
+    answers."""
+    return _planner_without(session, "enable_seqscan")
 
 
 def search(session: Session, common: CommonWords, query: ReaderQuery, **choices) -> SearchPage:
@@ -160,8 +171,8 @@ def _search(session: Session, common: CommonWords, query: ReaderQuery, *, catego
     # an expression without columns lets the planner order by `tsv <=> query` inside the
     # RUM index (joined in, it ranked every match: 580 ms against 25 ms at 100,000).
     parts = terms(sql, query) if query.has_terms else []
-    any_of = (" || ".join(parts) or "CAST('' AS tsquery)") if query.has_terms else None
-    required, crowded = _required(session, common, sql, query, parts) if any_of else (None, False)
+    any_of = _any_of(parts) if query.has_terms else None
+    required, crowded = _required(session, common, query, parts) if any_of else (None, False)
     match = [f"d.tsv @@ ({required})"] if required else []
     ops = operators(sql, query)
     result.crowded = crowded
@@ -245,8 +256,7 @@ def _best_first(session: Session, sql: Sql, parts: list[str], any_of: str, filte
     return rows + fetch(session, sql, rest, order, any_of, window - len(rows), max(0, offset - with_all))
 
 
-def _required(session: Session, common: CommonWords, sql: Sql, query: ReaderQuery,
-              parts: list[str]) -> tuple[str, bool]:
+def _required(session: Session, common: CommonWords, query: ReaderQuery, parts: list[str]) -> tuple[str, bool]:
     """What a document must hold to match, and whether so many hold it that ranking them
     all would take seconds (`crowded`).
 
@@ -261,7 +271,7 @@ def _required(session: Session, common: CommonWords, sql: Sql, query: ReaderQuer
     Crowded: every word common, and the least common in more than CROWDED documents
     (an upper bound of the matches). RUM ranks every match: a word in 97% of 1,000,000
     took 6 s, two such words 20 s."""
-    any_of = " || ".join(parts) or "CAST('' AS tsquery)"
+    any_of = _any_of(parts)
     words = [w for w in query.words if w not in STOP_WORDS]
     if not words:
         return any_of, False
@@ -274,7 +284,6 @@ def _required(session: Session, common: CommonWords, sql: Sql, query: ReaderQuer
     return " || ".join(part for i, part in enumerate(parts) if i not in frequent), False
 
 
-@contextmanager
 def _in_id_order(session: Session):
     """A crowded search's hits: the newest questions first, read backwards along the
     primary key and each tested against the words, never the bitmap and sort of every
@@ -282,11 +291,7 @@ def _in_id_order(session: Session):
     a word in 97% of 1,000,000 questions, where ranking took 6 s; 34 ms for page 11 of
     a word in 16%. (Not `enable_sort = off`: its penalty on the outer sort of ten rows
     priced the statement past `jit_above_cost`, and compiling it took 150 ms.)"""
-    session.execute(text("SET LOCAL enable_bitmapscan = off"))
-    try:
-        yield
-    finally:
-        session.execute(text("RESET enable_bitmapscan"))
+    return _planner_without(session, "enable_bitmapscan")
 
 
 def _hit(row) -> Hit:
@@ -302,8 +307,8 @@ def ranked(session: Session, common: CommonWords, query: ReaderQuery, *, categor
     with _through_the_index(session):
         sql = Sql()
         parts = terms(sql, query)
-        any_of = " || ".join(parts) or "CAST('' AS tsquery)"
-        required, crowded = _required(session, common, sql, query, parts)
+        any_of = _any_of(parts)
+        required, crowded = _required(session, common, query, parts)
         filters = operators(sql, query) + _chosen(sql, category, status)
         if crowded:
             with _in_id_order(session):
