@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from tests.apps import all_tables, make_app
 from tests.pages import text_of
 from tests.pledging import make_campaign
+from webapp.commands import migrations
 from webapp.accounts import service as accounts
 from webapp.accounts.models import User
 from webapp.answers.models import Question, Section
@@ -248,6 +249,7 @@ def keep_logging():
 
 def test_restoring_a_backup_from_an_older_version_migrates_it_to_this_one(empty_app, tmp_path, keep_logging):
     older = empty_app("older")
+    migrations(older)
     with older.app_context():
         upgrade(revision="0006_accounts_support")
     assert run(older, "backup", tmp_path / "old.backup").exit_code == 0

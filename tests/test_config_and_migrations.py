@@ -8,6 +8,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 
 from webapp import config, create_app
+from webapp.commands import migrations
 from webapp.extensions import db
 from webapp.search.postgres import schema as search_tables
 
@@ -56,6 +57,7 @@ def test_defaults_name_the_site_and_keep_data_under_the_project(monkeypatch):
 
 
 def test_migrations_build_exactly_the_schema_of_the_models(app):
+    migrations(app)  # Flask-Migrate is bound for the command line, or on asking
     with app.app_context():
         db.drop_all()
         upgrade()
@@ -91,6 +93,7 @@ def test_downgrading_payments_leaves_counters_that_the_old_check_accepts(app):
     """0010's counters add counted_cents (a monthly Stripe pledge's later months on top);
     0009's add amount_cents, so the downgrade counts again from what is left."""
     now = dt.datetime(2026, 12, 1, 12, 0)
+    migrations(app)
     with app.app_context():
         db.drop_all()
         upgrade(revision="0010_payments")  # not head: another revision may be on its way

@@ -145,8 +145,10 @@ def test_the_migration_fills_the_verdict_and_leaves_the_documents_current(demo, 
     from flask_migrate import downgrade, stamp, upgrade
 
     from webapp.search.documents import all_documents, texts
+    from webapp.commands import migrations
     from webapp.search.postgres.engine import row
 
+    migrations(demo)
     with demo.app_context():
         try:
             stamp(revision="0015_search_verdict")

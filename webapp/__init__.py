@@ -9,9 +9,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp import config, database
 from webapp.converters import SlugConverter
-from webapp.extensions import csrf, db, htmx, limiter, login_manager, migrate
-
-MIGRATIONS = config.ROOT / "migrations"
+from webapp.commands import Commands
+from webapp.extensions import csrf, db, htmx, limiter, login_manager
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -22,6 +21,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         template_folder=str(config.ROOT / "templates"),
         static_folder=str(config.ROOT / "static"),
     )
+    app.cli = Commands(app)  # `flask …` loads the commands; a server's workers never do
     app.url_map.converters["slug"] = SlugConverter
     app.config.from_mapping(config.from_environment())
     if overrides:
@@ -40,9 +40,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     _blueprints(app)
     _page_parts(app)
     _templates(app)
-    from webapp import cli
-
-    cli.register(app)
     from webapp.site import static_files
 
     static_files.register(app)  # last: WhiteNoise answers /static/ before every other wrapper
@@ -51,7 +48,6 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def _extensions(app: Flask) -> None:
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     csrf.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
