@@ -196,3 +196,28 @@ def test_each_category_shows_its_five_most_central_answers_read_in_one_query(app
         assert shown == expected, (category, shown, expected)
     # The hubs, every category's hubs, their questions, the categories: not one query a category.
     assert sum("question_rank" in s for s in statements) == 2, statements
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_explorer_draws_networkx_s_breadth_first_tree(seed):
+    """Each ring-one question carries the ring-two questions first reached through it,
+    neighbours taken in ring order, as networkx's breadth-first walk finds them."""
+    from webapp.graph import explorer
+
+    rng = random.Random(seed)
+    first, second = tuple(rng.sample(range(2, 8), 6)), tuple(rng.sample(range(8, 20), 12))  # rings in text order
+    edges = {(1, node, "curated") for node in first}
+    edges |= {(rng.choice(first), node, "suggested") for node in second}
+    edges |= {(rng.choice(second), rng.choice(first), "curated") for _ in range(15)}
+    edges |= {(rng.choice(second), rng.choice(second), "curated") for _ in range(6)}
+    rings = ((1,), first, second)
+
+    graph = nx.Graph()
+    graph.add_nodes_from(node for ring in rings for node in ring)
+    graph.add_edges_from((s, t) for s, t, _ in edges if s != t)
+    order = {node: index for ring in rings for index, node in enumerate(ring)}
+    parent = dict(nx.bfs_predecessors(graph, 1, sort_neighbors=lambda nodes: sorted(nodes, key=order.get)))
+    expected = tuple((node, tuple(child for child in second if parent.get(child) == node)) for node in first)
+
+    assert explorer._tree(1, rings, {(s, t, k) for s, t, k in edges if s != t}) == expected
+    assert sum(len(children) for _, children in expected) == len(second)

@@ -454,10 +454,12 @@ def test_make_serve_says_what_to_do_when_no_redis_answers():
 def test_a_web_worker_loads_no_library_only_commands_or_rare_pages_need(tmp_path):
     """scipy (PageRank, `flask graph rank`), zxcvbn (setting a password) and faiss (search
     by meaning, when on) cost a worker 13, 12 and 23 MB at start-up (issue 18: a worker's
-    memory at 1,000,000 questions); they load when first used."""
+    memory at 1,000,000 questions); they load when first used. Flask-Migrate with Alembic
+    (11 MB) loads with the command line only, and networkx (11 MB, once the explorer's
+    walk) not at all."""
     probe = ("import sys; from webapp import create_app; app = create_app(); "
              "client = app.test_client(); assert client.get('/healthz').status_code == 200; "
-             "print(' '.join(m for m in ('scipy', 'zxcvbn', 'faiss') if m in sys.modules))")
+             "print(' '.join(m for m in ('scipy', 'zxcvbn', 'faiss', 'alembic', 'networkx') if m in sys.modules))")
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'probe.db'}", "SEARCH_INDEX_DIR": str(tmp_path / "ix"),
            "SEARCH_MEANING": "0"}
     loaded = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True,

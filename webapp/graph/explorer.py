@@ -10,9 +10,9 @@ import functools
 import itertools
 import math
 import textwrap
+from collections import defaultdict, deque
 from dataclasses import dataclass
 
-import networkx as nx
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -189,11 +189,20 @@ def _tree(center: int, rings: tuple[tuple[int, ...], ...], edges: set[tuple[int,
           ) -> tuple[tuple[int, tuple[int, ...]], ...]:
     """Each ring-one question with the ring-two questions first reached through it
     (breadth first from the centre, neighbours in ring order)."""
-    graph = nx.Graph()
-    graph.add_nodes_from(node for ring in rings for node in ring)
-    graph.add_edges_from((s, t) for s, t, _ in edges)
+    # A breadth-first walk over at most MAX_NODES questions: networkx did it before, and
+    # importing it cost every worker 11 MB (issue 18).
+    neighbours: defaultdict[int, set[int]] = defaultdict(set)
+    for source, target, _kind in edges:
+        neighbours[source].add(target)
+        neighbours[target].add(source)
     order = {node: index for ring in rings for index, node in enumerate(ring)}
-    parent = dict(nx.bfs_predecessors(graph, center, sort_neighbors=lambda nodes: sorted(nodes, key=order.get)))
+    parent: dict[int, int] = {}
+    waiting = deque([center])
+    while waiting:
+        node = waiting.popleft()
+        for neighbour in sorted(neighbours[node] - {center} - parent.keys(), key=order.__getitem__):
+            parent[neighbour] = node
+            waiting.append(neighbour)
     second = rings[2] if len(rings) > 2 else ()
     return tuple((node, tuple(child for child in second if parent.get(child) == node)) for node in rings[1])
 
