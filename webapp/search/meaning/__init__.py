@@ -1,8 +1,9 @@
 """Search by meaning: a vector for every question, and the questions nearest a text.
 
-The model is WordLlama's 256-dimension static embedding (its weights ship inside the
-`wordllama` wheel, so nothing is downloaded and nothing runs beside the app): a text's
-vector is the weighted mean of its tokens' vectors, about 0.1 ms per query on a CPU.
+The model is WordLlama's static embedding, the first 128 of its 256 dimensions (its
+weights ship inside the `wordllama` wheel, so nothing is downloaded and nothing runs
+beside the app): a text's vector is the weighted mean of its tokens' vectors, about
+0.1 ms per query on a CPU.
 
 Rules:
 - A question's vector is computed where its search document is written (the

@@ -11,7 +11,7 @@ from webapp.extensions import db
 
 
 class QuestionMeaning(db.Model):
-    """A question's vector: float16, DIMENSIONS of them, 512 bytes. No vector: the
+    """A question's vector: float16, DIMENSIONS of them, 256 bytes. No vector: the
     question was deleted (kept so that other processes see it go)."""
 
     __tablename__ = "question_meaning"

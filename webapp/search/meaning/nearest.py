@@ -15,9 +15,9 @@ it is handed back to the system when the look ends (`malloc_trim`).
 Searching: the CANDIDATES nearest codes by Hamming distance (faiss's `knn_hamming`, a
 few ms over 1,000,000 codes on one core, where numpy's bit count took 46 ms), then
 their vectors from question_meaning by primary key, scored as before: the cosine of the
-first HELD dimensions, renormalised (WordLlama is trained so that its leading dimensions
-carry most of the meaning: on the demo's paraphrases 128 found 58 of 60 in the top 3,
-as 256 did), so the floors keep their meaning. A corpus of at most CANDIDATES questions
+first HELD dimensions, renormalised, so the floors keep their meaning. HELD is all the
+model keeps (webapp/search/meaning/model.py); vectors written with 256 dimensions
+before that are cut to it, and score the same. A corpus of at most CANDIDATES questions
 is scored whole; above that, how many of the true nearest the codes keep is measured by
 bench/nearest.py (docs/performance.md)."""
 from __future__ import annotations
@@ -35,10 +35,11 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from webapp.clock import utcnow
+from webapp.search.meaning.model import DIMENSIONS
 from webapp.search.meaning.models import QuestionMeaning
 from webapp.search.meaning.store import from_bytes
 
-HELD = 128  # the dimensions scored
+HELD = DIMENSIONS  # the dimensions scored
 BITS = 512
 CODE_BYTES = BITS // 8
 CANDIDATES = 500  # nearest codes scored exactly
