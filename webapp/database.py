@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask
-from sqlalchemy import Table, event, text
+from sqlalchemy import Integer, Table, Text, any_, bindparam, cast, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql.elements import ColumnElement
 
 from webapp.extensions import db
 
@@ -50,6 +51,17 @@ def advance_sequences(session, tables) -> None:
             session.execute(text(f"select setval(pg_get_serial_sequence('{table.name}', 'id'), "
                                  f"coalesce((select max(id) from {table.name}), 1))"))
     session.commit()
+
+
+def among(session, column, ids) -> ColumnElement[bool]:
+    """`column` is one of these ids. On PostgreSQL one array literal (`= ANY`): an IN
+    list is a bound parameter per id, which PostgreSQL plans and psycopg sends one by
+    one: 500 question vectors took 12 ms that way against 4 ms, and the links of 1,000
+    questions 85 ms against 15 (issue 18). SQLite has no arrays: IN."""
+    if session.get_bind().dialect.name == "postgresql":
+        listed = "{" + ",".join(str(int(i)) for i in ids) + "}"
+        return column == any_(cast(bindparam("ids", listed, type_=Text, unique=True), postgresql.ARRAY(Integer)))
+    return column.in_(ids)
 
 
 def dialect_insert(connection: Connection, table: Table):
