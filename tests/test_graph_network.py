@@ -221,3 +221,34 @@ def test_the_explorer_draws_networkx_s_breadth_first_tree(seed):
 
     assert explorer._tree(1, rings, {(s, t, k) for s, t, k in edges if s != t}) == expected
     assert sum(len(children) for _, children in expected) == len(second)
+
+
+def test_a_step_of_how_are_these_connected_reads_the_links_from_indexes_alone(app):
+    """Each step of the chain search reads the links of a frontier of up to thousands of
+    questions: from indexes that hold both ends, never the links' rows (at 100,000
+    questions a frontier of 1,000 took 85-90 ms reading the rows, 15-20 ms without)."""
+    from sqlalchemy import text
+
+    from tests.apps import query_plan
+    from webapp.answers.models import ANSWERED, Question, RelatedLink
+
+    with app.app_context():
+        db.session.add_all(Question(id=i, slug=f"q{i}", text=f"Q{i}?", text_key=f"q{i}", status=ANSWERED, summary="")
+                           for i in range(1, 41))
+        db.session.flush()
+        db.session.add_all(RelatedLink(from_id=f, to_id=t, position=1, kind="curated")
+                           for f, t in dict.fromkeys(random_links(1, nodes=40, links=120)) if f != t)
+        db.session.commit()
+        postgres = db.engine.dialect.name == "postgresql"
+        if postgres:  # what a table's visibility map holds after autovacuum
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.execute(text("VACUUM ANALYZE related_link"))
+        statement = chains.links_touching(db.session, [3, 7, 11])
+        sql = str(statement.compile(db.engine, compile_kwargs={"literal_binds": True}))
+        plan = query_plan(sql)
+
+    if postgres:
+        assert plan.count("Index Only Scan") == 2, plan
+        assert "Heap" not in plan and "Seq Scan" not in plan, plan
+    else:
+        assert plan.count("COVERING INDEX") == 2, plan

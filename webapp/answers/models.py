@@ -142,14 +142,17 @@ class RelatedLink(db.Model):
 
     __tablename__ = "related_link"
     __table_args__ = (
+        # Both ends in each index, so a walk over the links reads indexes alone
+        # (webapp/graph/chains.py); the unique one serves lookups by from_id.
         UniqueConstraint("from_id", "to_id"),
+        Index("ix_related_link_to_from", "to_id", "from_id"),
         CheckConstraint("from_id <> to_id", name="related_not_self"),
         CheckConstraint("kind in ('curated', 'suggested')", name="related_kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    from_id: Mapped[int] = mapped_column(ForeignKey("question.id", ondelete="CASCADE"), index=True)
-    to_id: Mapped[int] = mapped_column(ForeignKey("question.id", ondelete="CASCADE"), index=True)
+    from_id: Mapped[int] = mapped_column(ForeignKey("question.id", ondelete="CASCADE"))
+    to_id: Mapped[int] = mapped_column(ForeignKey("question.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer)
     # The plain question text the file used, or None where it named a slug.
     written_as: Mapped[str | None] = mapped_column(String(300))

@@ -1,20 +1,32 @@
 """How two questions are connected: the shortest chain of related links between them
 (followed either way), by a breadth-first search from both ends over the link table.
 
-Each step reads the links of the smaller frontier (both columns are indexed), so a
+Each step reads the links of the smaller frontier (_neighbours), so a
 chain of k steps touches about 2 × d^(k/2) questions for d links a question, not the
 whole graph. Past MAX_STEPS, or once VISIT_CAP questions have been reached, the two
 are called unconnected: "no chain found" on a site of a million questions means
 "none within reach"."""
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import CompoundSelect, select, union_all
 from sqlalchemy.orm import Session
 
 from webapp.answers.models import RelatedLink
+from webapp.database import among
 
 MAX_STEPS = 8
 VISIT_CAP = 50_000
+
+
+def links_touching(session: Session, ids: list[int]) -> CompoundSelect:
+    """(from, to) of the links from, then to, these questions, each read from an index
+    that holds both ends ((from_id, to_id) and (to_id, from_id)), so no table row is
+    visited. Either end in one OR read every matching link's row (a bitmap scan) and
+    sent an IN list: at 100,000 questions, a frontier of 1,000 took 85-90 ms that way,
+    15-20 ms this way (issue 18)."""
+    ends = (RelatedLink.from_id, RelatedLink.to_id)
+    return union_all(select(*ends).where(among(session, RelatedLink.from_id, ids)),
+                     select(*ends).where(among(session, RelatedLink.to_id, ids)))
 
 
 def _neighbours(session: Session, frontier: set[int]) -> list[tuple[int, int]]:
@@ -22,9 +34,7 @@ def _neighbours(session: Session, frontier: set[int]) -> list[tuple[int, int]]:
     ids = sorted(frontier)
     found = set()
     for start in range(0, len(ids), 5000):
-        chunk = ids[start : start + 5000]
-        for source, target in session.execute(select(RelatedLink.from_id, RelatedLink.to_id).where(
-                or_(RelatedLink.from_id.in_(chunk), RelatedLink.to_id.in_(chunk)))):
+        for source, target in session.execute(links_touching(session, ids[start : start + 5000])):
             if source in frontier:
                 found.add((source, target))
             if target in frontier:
