@@ -194,6 +194,38 @@ def test_a_rebuild_recomputes_every_vector(demo, runner):
                                  .where(QuestionMeaning.vector.is_not(None))) == total
 
 
+def test_vectors_of_the_earlier_256_dimension_model_search_beside_new_ones_until_sync(demo, runner, client):
+    """Issue 18 kept 128 of the model's 256 dimensions. After the upgrade the table holds
+    both kinds until `flask search sync` writes the earlier ones again: search by meaning
+    reads both meanwhile, and check and sync know which are out of date."""
+    with demo.app_context():
+        rows = db.session.scalars(select(QuestionMeaning).where(QuestionMeaning.vector.is_not(None))
+                                  .order_by(QuestionMeaning.question_id)).all()
+        incognito = db.session.scalar(select(Question.id).where(Question.slug == INCOGNITO.removeprefix("/q/")))
+        extra = np.random.default_rng(5).standard_normal(DIMENSIONS).astype(np.float32)
+        # Every other one as the earlier model wrote it (its first 128 the same direction).
+        widened = [row for n, row in enumerate(rows) if n % 2 == 0 or row.question_id == incognito]
+        for row in widened:
+            wide = np.concatenate([from_bytes(row.vector) * 0.8, extra / np.linalg.norm(extra) * 0.6])
+            row.vector, row.model, row.version = to_bytes(wide), "wordllama-l2_supercat-256", f"earlier {row.version}"
+        db.session.commit()
+        earlier = len(widened)
+        assert len(db.session.get(QuestionMeaning, incognito).vector) == 4 * DIMENSIONS < earlier * 4 * DIMENSIONS
+
+    # None of its words: found by meaning, as a full page and as the results' fragment.
+    for headers in ({}, {**HTMX, "HX-Target": "results"}):
+        page = client.get("/search", query_string={"q": HIDDEN_TAB}, headers=headers)
+        assert page.status_code == 200 and "related in meaning" in hit_of(text_of(page), INCOGNITO)
+    checked = runner.invoke(args=["search", "check"])
+    assert checked.exit_code == 1 and f"vectors stale: {earlier} " in checked.output
+    synced = runner.invoke(args=["search", "sync"])
+    assert synced.exit_code == 0 and f"computed {earlier} vector(s)" in synced.output
+    assert runner.invoke(args=["search", "check"]).exit_code == 0
+    with demo.app_context():
+        assert {len(v) for v in db.session.scalars(select(QuestionMeaning.vector)
+                                                     .where(QuestionMeaning.vector.is_not(None)))} == {2 * DIMENSIONS}
+
+
 # --- the features that guess -------------------------------------------------------------------
 
 def test_an_editor_adding_a_question_that_exists_is_told(demo, client):

@@ -29,17 +29,17 @@ class Commands(AppGroup):
     """The app's command group, filled the first time a command line looks into it."""
 
     def __init__(self, app: Flask):
-        super().__init__()
+        super().__init__(name=app.name)  # as Flask names its own
         self._app = app
         self._loaded = False
 
     def _load(self) -> None:
         if not self._loaded:
-            self._loaded = True
             from webapp import cli
 
             migrations(self._app)
             cli.register(self._app)
+            self._loaded = True  # after: a failed import is raised again, not an empty list
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._load()

@@ -37,7 +37,7 @@ from webapp.clock import utcnow
 from webapp.database import among
 from webapp.search.meaning.model import DIMENSIONS
 from webapp.search.meaning.models import QuestionMeaning
-from webapp.search.meaning.store import from_bytes
+from webapp.search.meaning.store import from_bytes, matrix_from_bytes
 
 HELD = DIMENSIONS  # the dimensions scored
 BITS = 512
@@ -251,7 +251,7 @@ class Nearest:
         if not rows:
             return []
         found_ids, stored = [question_id for question_id, _v in rows], [vector_bytes for _q, vector_bytes in rows]
-        vectors = from_bytes(b"".join(stored)).reshape(len(found_ids), -1)  # one conversion, not one a row
+        vectors = matrix_from_bytes(stored)
         scores = held(vectors) @ held(vector)
         order = np.lexsort((np.asarray(found_ids), -scores))  # ties: the lower id first, every time
         return [(found_ids[i], float(scores[i])) for i in order[:limit] if scores[i] >= floor]

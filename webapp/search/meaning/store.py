@@ -24,12 +24,25 @@ from webapp.search.meaning.models import QuestionMeaning
 table = QuestionMeaning.__table__
 
 
+VECTOR_BYTES = model.DIMENSIONS * 2  # float16
+
+
 def to_bytes(vector: np.ndarray) -> bytes:
     return vector.astype("<f2").tobytes()
 
 
 def from_bytes(data: bytes) -> np.ndarray:
-    return np.frombuffer(data, dtype="<f2").astype(np.float32)
+    """A stored vector as float32, its first DIMENSIONS only: one written before issue 18
+    has all 256 of the model's, and is read as the model makes them now (its leading
+    dimensions are the same numbers) until `flask search sync` writes it again."""
+    return np.frombuffer(data[:VECTOR_BYTES], dtype="<f2").astype(np.float32)
+
+
+def matrix_from_bytes(stored: list[bytes]) -> np.ndarray:
+    """Stored vectors as the rows of one float32 matrix (one conversion, not one a row),
+    each cut as `from_bytes` cuts it."""
+    joined = b"".join(data[:VECTOR_BYTES] for data in stored)
+    return np.frombuffer(joined, dtype="<f2").astype(np.float32).reshape(len(stored), model.DIMENSIONS)
 
 
 def _digest(text: str) -> str:
@@ -100,9 +113,11 @@ def sweep(connection: Connection) -> None:
 
 
 def missing(engine: Engine) -> list[int]:
-    """Questions without a vector (after migration 0017, or a bulk load)."""
+    """Questions without a vector of this model (after migration 0017, a bulk load, or
+    a release that changes the model)."""
     with Session(engine) as session:
-        have = exists().where(table.c.question_id == Question.id, table.c.vector.is_not(None))
+        have = exists().where(table.c.question_id == Question.id, table.c.vector.is_not(None),
+                              table.c.model == model.MODEL)
         return list(session.scalars(select(Question.id).where(~have).order_by(Question.id)))
 
 
