@@ -67,6 +67,8 @@ def main() -> None:
                 assert len(found["now"]) == len(found["before"])
             if index >= 2:
                 lengths.append(len(found["now"]) - 1 if found["now"] else None)
+                print(f"pair {index - 1}: before {times['before'][-1]:.0f} ms, now {times['now'][-1]:.0f} ms, "
+                      f"{lengths[-1]} steps", file=sys.stderr, flush=True)
     print(f"{platform.node()}, {args.pairs} pairs of answered questions, {database}")
     print("| links read | p50 ms | p95 ms | max ms |\n|---|---:|---:|---:|")
     for name, values in times.items():

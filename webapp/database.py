@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask
-from sqlalchemy import Integer, Table, Text, any_, bindparam, cast, event, text
+from sqlalchemy import Integer, Table, any_, event, literal_column, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.elements import ColumnElement
@@ -54,13 +54,19 @@ def advance_sequences(session, tables) -> None:
 
 
 def among(session, column, ids) -> ColumnElement[bool]:
-    """`column` is one of these ids. On PostgreSQL one array literal (`= ANY`): an IN
-    list is a bound parameter per id, which PostgreSQL plans and psycopg sends one by
-    one: 500 question vectors took 12 ms that way against 4 ms, and the links of 1,000
-    questions 85 ms against 15 (issue 18). SQLite has no arrays: IN."""
+    """`column` is one of these ids. On PostgreSQL one int[] constant written into the
+    statement (`= ANY('{…}'::int[])`): an IN list is a bound parameter per id, which
+    PostgreSQL plans and psycopg sends one by one (500 question vectors took 12 ms that
+    way against 4 ms, and the links of 1,000 questions 85 ms against 15). A constant,
+    not a parameter: the planner sees the ids, so it estimates their rows and can test
+    them by hash, and the statement is never prepared once for all sizes. Sent as text
+    cast to int[], the array was unknown until run time (array_in is not immutable):
+    planned for any size, the links of 5,000 questions became a sequential scan of
+    3,000,000 links testing each against the list one by one, for minutes (issue 18).
+    SQLite has no arrays: IN."""
     if session.get_bind().dialect.name == "postgresql":
-        listed = "{" + ",".join(str(int(i)) for i in ids) + "}"
-        return column == any_(cast(bindparam("ids", listed, type_=Text, unique=True), postgresql.ARRAY(Integer)))
+        listed = ",".join(str(int(i)) for i in ids)  # integers only: nothing of a reader's reaches the text
+        return column == any_(literal_column(f"'{{{listed}}}'::int[]", type_=postgresql.ARRAY(Integer)))
     return column.in_(ids)
 
 
