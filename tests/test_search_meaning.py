@@ -207,7 +207,7 @@ def test_vectors_of_the_earlier_256_dimension_model_search_beside_new_ones_until
         widened = [row for n, row in enumerate(rows) if n % 2 == 0 or row.question_id == incognito]
         for row in widened:
             wide = np.concatenate([from_bytes(row.vector) * 0.8, extra / np.linalg.norm(extra) * 0.6])
-            row.vector, row.model, row.version = to_bytes(wide), "wordllama-l2_supercat-256", f"earlier {row.version}"
+            row.vector, row.model, row.version = to_bytes(wide), "wordllama-l2_supercat-256", row.version[::-1]
         db.session.commit()
         earlier = len(widened)
         assert len(db.session.get(QuestionMeaning, incognito).vector) == 4 * DIMENSIONS < earlier * 4 * DIMENSIONS
