@@ -21,9 +21,8 @@ VISIT_CAP = 50_000
 def links_touching(session: Session, ids: list[int]) -> CompoundSelect:
     """(from, to) of the links from, then to, these questions, each read from an index
     that holds both ends ((from_id, to_id) and (to_id, from_id)), so no table row is
-    visited. Either end in one OR read every matching link's row (a bitmap scan) and
-    sent an IN list: at 100,000 questions, a frontier of 1,000 took 85-90 ms that way,
-    15-20 ms this way (issue 18)."""
+    visited; either end in one OR read every matching link's row (a bitmap scan). The
+    ids go as `among` writes them (webapp/database.py has the figures)."""
     ends = (RelatedLink.from_id, RelatedLink.to_id)
     return union_all(select(*ends).where(among(session, RelatedLink.from_id, ids)),
                      select(*ends).where(among(session, RelatedLink.to_id, ids)))
