@@ -29,10 +29,11 @@ demo_cli = AppGroup("demo", help="Demo and benchmark data.")
 
 
 @imported.connect
-def _suggest_again(_report, **_) -> None:
-    """New text changes which questions are alike: every answer's suggested related
-    questions may move after an import, and with the links, the hubs."""
-    refresh_with_progress()
+def _suggest_again(report, **_) -> None:
+    """New text changes which questions are alike: the suggested related questions of
+    the answers around the changed ones may move after an import, and with the links,
+    the hubs."""
+    refresh_with_progress(report.changed_ids)
     rank_with_progress()
 
 

@@ -40,6 +40,7 @@ class ImportReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
+    changed_ids: list[int] = field(default_factory=list)  # the questions created or updated
 
     def summary(self) -> str:
         return (
@@ -237,6 +238,7 @@ def _write(session: Session, answers: Iterable[AnswerFile], report: ImportReport
         if changed:
             session.flush()
             written.send(session, changed=changed)
+        report.changed_ids = [question.id for question, _answer in changed]
         session.commit()
     except Exception:
         session.rollback()

@@ -8,17 +8,23 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
-from webapp.answers.models import ANSWERED, Question
+from webapp.answers.models import Question
 from webapp.extensions import db
 from webapp.graph import demand, ranking, suggestions
 
 graph_cli = AppGroup("graph", help="The related-question graph.")
 
 
-def refresh_with_progress() -> int:
-    total = db.session.scalar(select(func.count()).select_from(Question).where(Question.status == ANSWERED)) or 0
+def refresh_with_progress(changed: list[int] | None = None) -> int:
+    """Recompute the suggestions of every answer, or (`changed`) of those these changed
+    questions can move (suggestions.around)."""
+    ids = None
+    if changed is not None:
+        with click.progressbar(length=len(set(changed)), label="Looking around", file=sys.stderr) as bar:
+            ids = suggestions.around(db.session, changed, progress=bar.update)
+    total = suggestions.answered_count(db.session) if ids is None else len(ids)
     with click.progressbar(length=total, label="Suggesting", file=sys.stderr) as bar:
-        return suggestions.refresh(db.session, progress=bar.update)
+        return suggestions.refresh(db.session, ids, progress=bar.update)
 
 
 def rank_with_progress() -> int:
