@@ -3,10 +3,11 @@ import collections
 import filecmp
 import gc
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from tests.answer_files import VALID, answer, write
 from tests.apps import DEMO
+from tests.pages import text_of
 from webapp.answers.models import Category, Question, RelatedLink, Section
 from webapp.content import exporter
 from webapp.content.importer import import_folder
@@ -222,3 +223,48 @@ def test_export_holds_one_batch_of_questions_at_a_time_not_all(app, content_dir,
         written = exporter.export_folder(db.session, tmp_path / "out", progress=count_held)
     assert written == 12 == len(list((tmp_path / "out").glob("*.md")))
     assert max(held) <= 3, held  # the batch being written, never the 12
+
+
+def test_a_new_answer_rewrites_its_own_search_document_not_every_one_of_its_category(demo, client, content_dir):
+    # A question put in a category made the category "dirty" (its list of questions),
+    # and every question of the category had its search document rewritten: at
+    # 1,000,000 questions, 80,000 of them for one new file. An import also read every
+    # slug there is, to check the few its files name.
+    engine = demo.extensions["search"]
+    rewritten: set[int] = set()
+    changed = engine.changed
+
+    def recording(session, ids, already):
+        rewritten.update(ids)
+        return changed(session, ids, already)
+
+    statements = []
+
+    def record(_connection, _cursor, statement, *_args):
+        statements.append(statement)
+
+    (content_dir / "tides-neap.md").write_text(answer("tides-neap", "What are neap tides?",
+                                                      related=["slug: why-is-the-sky-blue"]))
+    with demo.app_context():
+        science = db.session.scalars(select(Question.id).join(Category).where(Category.slug == "science")).all()
+        engine.changed = recording
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            report = import_folder(db.session, content_dir)
+        finally:
+            engine.changed = changed
+            event.remove(db.engine, "before_cursor_execute", record)
+        neap = db.session.scalar(select(Question.id).where(Question.slug == "tides-neap"))
+    assert report.created == ["tides-neap.md"] and len(science) >= 5
+    assert rewritten == {neap}
+    assert not [s for s in statements if " ".join(s.split()) == "SELECT question.slug FROM question"]
+    assert "/q/tides-neap" in text_of(client.get("/search?q=neap"))
+
+
+def test_renaming_a_category_rewrites_the_search_documents_of_its_questions(demo, client):
+    # Each hit names its category from its search document.
+    assert "Science · checked" in text_of(client.get("/search?q=rayleigh"))
+    with demo.app_context():
+        db.session.scalar(select(Category).where(Category.slug == "science")).name = "Natural science"
+        db.session.commit()
+    assert "Natural science · checked" in text_of(client.get("/search?q=rayleigh"))

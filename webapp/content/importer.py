@@ -82,7 +82,15 @@ class _Batch:
         self.report.rejected.append(f"{answer.name}:{error.line}: {error.rule}")
 
     def _known_slugs(self) -> set[str]:
-        return set(self.session.scalars(select(Question.slug))) | set(self.files)
+        """Of the slugs the files' related entries name, those that are questions: the
+        stored ones asked for by name (reading every slug took seconds and 60 MB at
+        1,000,000 questions), and the batch's own."""
+        named = sorted({entry.slug for answer in self.files.values() for entry in answer.related if entry.slug})
+        stored: set[str] = set()
+        for start in range(0, len(named), 1000):
+            stored.update(self.session.scalars(select(Question.slug).where(
+                Question.slug.in_(named[start : start + 1000]))))
+        return stored | set(self.files)
 
     def _target(self, answer: AnswerFile, entry: RelatedEntry) -> str:
         """An identity for what an entry points at, to catch duplicates and self-links."""
