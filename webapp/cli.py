@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from webapp.answers.models import Question
 from webapp.content import synth
+from webapp.database import analyze
 from webapp.synthetic import readers
 from webapp.extensions import db
 
@@ -72,6 +73,8 @@ def synth_command(count: int, seed: int, accounts: int, pledges: int, signals_da
             click.echo(signals.line())
     except readers.SynthError as refused:  # found only once writing (refusal() checks first)
         raise click.ClickException(str(refused)) from None
+    analyze(db.session.connection())  # what it loaded, before anything reads it
+    db.session.commit()
     click.echo(f"ranked {rank_with_progress()} questions")
     if index:
         total = db.session.scalar(select(func.count()).select_from(Question)) or 0

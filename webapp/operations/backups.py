@@ -37,6 +37,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
 from webapp.answers.models import Question
+from webapp.database import analyze
 from webapp.extensions import db
 from webapp.support import pledges
 
@@ -383,6 +384,8 @@ def restore(engine: Engine, backup_file: BackupFile, progress: Progress = silent
                           f"{engine.dialect.name}: restore it into a {backup_file.kind} database")
     if engine.dialect.name == "postgresql":
         _pg_restore(engine, backup_file.path, progress)
+        with engine.begin() as connection:
+            analyze(connection)  # pg_restore leaves the planner without statistics
     else:
         _sqlite_restore(backup_file.path, _sqlite_path(engine.url), engine, progress)
     engine.dispose()  # no pooled connection keeps what it knew of the old database

@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from webapp.answers import cache as answer_cache
+from webapp.database import analyze
 from webapp.extensions import db
 from webapp.search.documents import QuestionTexts, all_documents, documents_for, texts, version
 from webapp.search.meaning import store as meaning
@@ -37,6 +38,7 @@ from webapp.search.results import Drift, Hit, SearchPage, SyncResult
 
 log = logging.getLogger(__name__)
 REBUILD_BATCH = 500
+READ_TABLES = ("question", "section", "source", "category", "question_meaning")  # what a rebuild reads
 MARKERS = re.compile("[\x02\x03\x04]")  # ts_headline's marks and delimiter; never stored in a document
 
 UPSERT = text(f"""
@@ -215,6 +217,8 @@ class PostgresEngine:
         autocommit = db.engine.execution_options(isolation_level="AUTOCOMMIT")
         with autocommit.connect() as connection:
             connection.execute(text(f"DROP INDEX IF EXISTS {RANK_INDEX}"))
+            # A rebuild often follows a bulk load (a restore, `flask demo synth`).
+            analyze(connection, READ_TABLES)
         try:
             count = _write_batches(batches, procs, progress)
             with db.engine.begin() as connection:
