@@ -580,3 +580,17 @@ def test_two_editors_deciding_at_once_make_one_decision(demo, client):
     with demo.app_context():
         assert db.session.scalar(select(func.count()).select_from(Question).where(Question.text == NEW)) == 1
     assert asks(demo)[0].state == OPEN
+
+
+def test_an_opened_question_takes_the_first_free_address_after_its_texts_own(demo):
+    from webapp.asking import service
+
+    with demo.app_context():
+        assert service.free_slug(db.session, "Why is the sky blue?") == "why-is-the-sky-blue-2"
+        for n in range(2, 25):  # past the first twenty asked for at once
+            db.session.add(Question(slug=f"why-is-the-sky-blue-{n}", text=f"Why is the sky blue? ({n})",
+                                    text_key=f"sky-{n}", status="unanswered", summary=""))
+        db.session.flush()
+        assert service.free_slug(db.session, "Why is the sky blue?") == "why-is-the-sky-blue-25"
+        assert service.free_slug(db.session, "anything", wanted="cats-landing") == "cats-landing"
+        db.session.rollback()

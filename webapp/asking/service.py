@@ -246,13 +246,16 @@ def request_for(session: Session, question: Question, requester: str) -> bool:
 def free_slug(session: Session, text: str, wanted: str | None = None) -> str:
     """`wanted` (or the text's slug), with -2, -3… added until no question has it."""
     base = slugify(wanted or text)
-    taken = set(session.scalars(select(Question.slug).where(
-        or_(Question.slug == base, Question.slug.like(f"{base[:76]}-%")))))
-    slug, n = base, 1
-    while slug in taken:
-        n += 1
-        slug = f"{base[: 80 - len(str(n)) - 1]}-{n}"
-    return slug
+    # Asked for by name, a few at a time: `LIKE 'base-%'` read every slug at 1,000,000
+    # questions (a prefix LIKE uses the index only under the C collation).
+    first = 1
+    while True:
+        candidates = [base if n == 1 else f"{base[: 80 - len(str(n)) - 1]}-{n}" for n in range(first, first + 20)]
+        taken = set(session.scalars(select(Question.slug).where(Question.slug.in_(candidates))))
+        free = [slug for slug in candidates if slug not in taken]
+        if free:
+            return free[0]
+        first += 20
 
 
 # --- the editors' decisions -------------------------------------------------------------------

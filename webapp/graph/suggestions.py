@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
+from webapp.answers import counts
 from webapp.answers.models import ANSWERED, CURATED, SUGGESTED, Question, RelatedLink
 from webapp.search import service as search
 
@@ -34,7 +35,7 @@ NEIGHBOURS = 2 * TARGET
 
 
 def answered_count(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(Question).where(Question.status == ANSWERED)) or 0
+    return counts.answered_total(session)  # from the categories' counters, not a count of them all
 
 
 def around(session: Session, changed: Iterable[int],
