@@ -81,6 +81,7 @@ def pages(targets: dict, rng: random.Random) -> dict[str, tuple[str, dict]]:
         "how are these connected": (f"/explore/path?from={one(answered)}&to={one(answered)}", {}),
         "/requests": ("/requests", {}),
         "widget poll": ("/support/widget", HTMX),
+        "/support page": ("/support", {}),
         "sitemap index": ("/sitemap.xml", {}),
     }
 

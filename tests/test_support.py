@@ -939,6 +939,31 @@ def test_the_chart_starts_at_the_campaigns_start_also_with_no_supporters(app, cl
     assert "Current supporters by the day they first pledged: 1 on" in page
 
 
+def test_the_chart_reads_the_pledges_again_only_when_the_supporters_counter_moves(app, client):
+    # Every view of /support grouped every active pledge by account: 250 ms with 200,000.
+    from sqlalchemy import event
+
+    make_campaign(app, starts_at=utcnow() - dt.timedelta(days=3))
+    grouped = []
+
+    def record(_connection, _cursor, statement, *_args):
+        if "GROUP BY pledge.user_id" in statement:
+            grouped.append(statement)
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        first = chart_days(text_of(client.get("/support")))
+        assert chart_days(text_of(client.get("/support"))) == first and len(grouped) == 1
+        sign_in(app, client)
+        post_pledge(client)  # a new supporter: drawn again at once
+        assert chart_days(text_of(client.get("/support"))).endswith(f"to 1 on {utcnow().date():%-d %B %Y}.")
+        assert len(grouped) == 2
+    finally:
+        with app.app_context():
+            event.remove(db.engine, "before_cursor_execute", record)
+
+
 def test_a_campaign_started_today_is_drawn_as_a_flat_line_across(app, client):
     make_campaign(app)
     chart = part(text_of(client.get("/support")), "<svg", "</svg>")
