@@ -252,3 +252,42 @@ def test_a_step_of_how_are_these_connected_reads_the_links_from_indexes_alone(ap
         assert "Heap" not in plan and "Seq Scan" not in plan, plan
     else:
         assert plan.count("COVERING INDEX") == 2, plan
+
+
+def test_two_rankings_at_once_write_one_after_the_other(graph):
+    # An import's ranking and the scheduled one: each deletes the old ranks and inserts
+    # every question's, and the second to delete waited for the first's commit, then
+    # failed on the first's new rows.
+    import threading
+
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from webapp.graph.models import QuestionRank
+
+    with graph.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite writes one transaction at a time")
+        first, second = Session(db.engine), Session(db.engine)
+        outcome = {}
+
+        def rank_again():
+            try:
+                outcome["ranked"] = ranking.compute(second)
+                second.commit()
+            except Exception as error:  # noqa: BLE001 - what the test reports
+                outcome["error"] = error
+                second.rollback()
+
+        try:
+            ranking.compute(first)  # not committed yet
+            other = threading.Thread(target=rank_again)
+            other.start()
+            other.join(0.5)
+            first.commit()
+            other.join(10)
+        finally:
+            first.close()
+            second.close()
+        assert "error" not in outcome and outcome["ranked"] == len(GRAPH)
+        assert db.session.scalar(select(func.count()).select_from(QuestionRank)) == len(GRAPH)

@@ -6,7 +6,8 @@ Rules:
   schedule; docs/operations.md), from the link table read as two arrays of ids, with
   a sparse matrix (scipy): about 40 bytes a link, where networkx took about 1 KB.
 - Written in one transaction (the old ranks deleted, the new inserted), so readers see
-  the old ranks or the new, never a mix.
+  the old ranks or the new, never a mix; on PostgreSQL one run at a time (an advisory
+  lock), so runs that overlap write one after the other.
 - Pages read the best few through the rank's index, joined to the question for its
   current status and category; a question added since the last run has no rank yet,
   so it is no hub until the next.
@@ -28,6 +29,7 @@ TOLERANCE = 1.0e-6  # per question, as networkx's
 MAX_ROUNDS = 100
 WRITE_BATCH = 10_000
 PLACES_KEPT = 10  # a category's hubs kept in place order: /explore shows 5 (a few may have lost their answer since)
+RANKING_LOCK = 0x706C756D6272616E  # pg_advisory_xact_lock key of `compute`: "plumbran"
 
 
 def pagerank(ids: np.ndarray, sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
@@ -77,6 +79,11 @@ def places(session: Session, ids: np.ndarray, rank: np.ndarray) -> np.ndarray:
 def compute(session: Session, progress: Callable[[int], None] | None = None) -> int:
     """Rank every question and store the ranks, in the session's transaction (the
     caller commits); the number ranked."""
+    if session.get_bind().dialect.name == "postgresql":
+        # One run at a time (an import's and the scheduled one): the second reads the
+        # links after the first commits. Both deleting the old ranks before either
+        # committed, the second failed on the first's new rows' primary keys.
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": RANKING_LOCK})
     ids = np.fromiter(session.scalars(select(Question.id).order_by(Question.id)), dtype=np.int64)
     links = session.execute(select(RelatedLink.from_id, RelatedLink.to_id)).all()
     sources = np.fromiter((f for f, _t in links), dtype=np.int64, count=len(links))
