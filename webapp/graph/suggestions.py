@@ -13,7 +13,7 @@ Rules:
 - An import recomputes only the answers its changes can move (`around`): the changed
   ones, those that suggest one of them now, and the NEIGHBOURS answers most like each
   changed answer, which may now suggest it. Recomputing all after every import took
-  0.4 s an answer at 1,000,000 questions: days for one changed file. Word statistics
+  0.4-0.6 s an answer at 1,000,000 questions: days for one changed file. Word statistics
   that every change shifts a little move the rest only slightly; the scheduled
   `flask graph suggest` catches them (docs/deploy.md)."""
 from __future__ import annotations
@@ -79,7 +79,7 @@ def refresh(session: Session, ids: Iterable[int] | None = None,
         if progress:
             progress(len(batch))
     if not wanted:
-        session.commit()  # as with any: the caller's changes are written
+        session.commit()  # the caller's pending changes are written, as when there are answers
     return changed
 
 

@@ -34,8 +34,8 @@ def _touched_question_ids(session: Session) -> set[int]:
 def _renamed(category: Category) -> bool:
     """Whether what a document holds of its category changed. Not "is it dirty": a new
     question put in a category makes the category dirty (its `questions` collection),
-    and every question of it was rewritten on each new answer, 1 in 12 of the corpus (at
-    1,000,000 questions, minutes for one imported file or one question added on the desk)."""
+    and every question of it had its document rewritten on each new one (at 1,000,000
+    questions, 45,252 documents and 19 minutes for one imported file)."""
     return any(inspect(category).attrs[name].history.has_changes() for name in ("slug", "name"))
 
 
