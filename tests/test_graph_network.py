@@ -13,6 +13,7 @@ import pytest
 from tests.answer_files import answer
 from tests.pages import HTMX, links, part, text_of
 from tests.readers import sign_in
+from webapp.answers.models import Question
 from webapp.content.importer import import_folder
 from webapp.extensions import db
 from webapp.graph import chains, ranking
@@ -119,6 +120,28 @@ def test_orphans_come_a_page_at_a_time(graph, client):
     assert client.get("/explore/orphans", query_string={"page": 3}).status_code == 404
     fragment = text_of(client.get("/explore/orphans", query_string={"page": 2}, headers=HTMX))
     assert fragment.strip().startswith('<section id="orphan-list"') and "<html" not in fragment
+
+
+def test_orphans_come_newest_first_and_are_counted_only_so_far(graph, client, monkeypatch):
+    # In order of their text and counted whole, the list sorted every answer: 56 s at
+    # 1,000,000 questions. Newest first, it reads backwards until a page is full.
+    from webapp.graph import routes
+
+    sign_in(graph, client)
+    with graph.app_context():
+        from webapp.accounts.models import User
+
+        db.session.scalar(db.select(User)).is_editor = True
+        db.session.commit()
+        newest = [slug for (slug,) in db.session.execute(db.select(Question.slug).where(
+            Question.slug.in_(["a", "b", "c", "d", "e", "f", "lone", "start"])).order_by(Question.id.desc()))]
+    graph.config["REQUESTS_PAGE_SIZE"] = 5
+    monkeypatch.setattr(routes, "ORPHANS_COUNTED", 6)  # fewer than the 8 orphans
+    first, second = (text_of(client.get("/explore/orphans", query_string={"page": n})) for n in (1, 2))
+    listed = [slugs(part(p, '<section id="orphan-list"', "</ul>")) for p in (first, second)]
+    assert listed[0] + listed[1] == newest
+    assert "More than 6 answers, newest first." in first and 'rel="next"' in first and 'rel="next"' not in second
+    assert client.get("/explore/orphans", query_string={"page": 3}).status_code == 404
 
 
 def random_links(seed: int, nodes: int = 60, links: int = 120) -> list[tuple[int, int]]:

@@ -70,3 +70,16 @@ def paginate(session: Session, statement: Select, number: int, size: int, total:
         return list(rows.scalars() if len(statement.column_descriptions) == 1 else rows)
 
     return page_of(total, number, size, fetch)
+
+
+def paginate_capped(session: Session, statement: Select, number: int, size: int, cap: int) -> Page | None:
+    """As `paginate`, but counting at most `cap` + 1 rows: past the cap the page is not
+    counted (`total` None) and knows only whether another page follows. For lists that
+    may hold most of a large table, where an exact count read every row."""
+    counted = session.scalar(select(func.count()).select_from(statement.order_by(None).limit(cap + 1).subquery())) or 0
+    if counted <= cap:
+        return paginate(session, statement, number, size, total=counted)
+    rows = list(session.scalars(statement.limit(size + 1).offset((number - 1) * size)))
+    if number > 1 and not rows:
+        return None
+    return Page(rows[:size], number, size, None, more=len(rows) > size)
