@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import platform
 import random
+import re
 import sys
 import tempfile
 import time
@@ -41,7 +42,6 @@ def answer_file(question: Question, number: int) -> str:
 
 
 def _cited(text: str) -> str:
-    import re
     return re.sub(r"\[\d+\]", "", text).strip() + " [1]."
 
 

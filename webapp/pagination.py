@@ -72,12 +72,19 @@ def paginate(session: Session, statement: Select, number: int, size: int, total:
     return page_of(total, number, size, fetch)
 
 
+def capped_count(session: Session, statement: Select, cap: int) -> tuple[int, bool]:
+    """How many rows `statement` has, reading at most `cap` + 1 of them in its order:
+    (count, more than `cap`; then the count is `cap`)."""
+    n = session.scalar(select(func.count()).select_from(statement.limit(cap + 1).subquery())) or 0
+    return (cap, True) if n > cap else (n, False)
+
+
 def paginate_capped(session: Session, statement: Select, number: int, size: int, cap: int) -> Page | None:
     """As `paginate`, but counting at most `cap` + 1 rows: past the cap the page is not
     counted (`total` None) and knows only whether another page follows. For lists that
     may hold most of a large table, where an exact count read every row."""
-    counted = session.scalar(select(func.count()).select_from(statement.order_by(None).limit(cap + 1).subquery())) or 0
-    if counted <= cap:
+    counted, more = capped_count(session, statement, cap)
+    if not more:
         return paginate(session, statement, number, size, total=counted)
     rows = list(session.scalars(statement.limit(size + 1).offset((number - 1) * size)))
     if number > 1 and not rows:

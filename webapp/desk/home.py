@@ -35,6 +35,7 @@ from webapp.answers.models import ANSWERED, UNANSWERED, Question, RelatedLink
 from webapp.answers.service import months_before
 from webapp.asking.models import PENDING, Ask
 from webapp.graph.models import DailySignal
+from webapp.pagination import capped_count
 from webapp.reports.models import NEW, Report
 from webapp.search.models import SearchGap
 
@@ -100,9 +101,7 @@ def _excerpt(text: str, length: int = EXCERPT) -> str:
 
 def _capped_count(session: Session, query) -> tuple[int, bool]:
     """How many rows `query` has, reading at most COUNT_CAP + 1 of them: (count, more than that)."""
-    cap = COUNT_CAP
-    n = session.scalar(select(func.count()).select_from(query.limit(cap + 1).subquery())) or 0
-    return (cap, True) if n > cap else (n, False)
+    return capped_count(session, query, COUNT_CAP)
 
 
 # --- the lists ------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
+from webapp.answers import counts
 from webapp.answers.models import Question
 from webapp.extensions import db
 from webapp.graph import demand, ranking, suggestions
@@ -22,7 +23,7 @@ def refresh_with_progress(changed: list[int] | None = None) -> int:
     if changed is not None:
         with click.progressbar(length=len(set(changed)), label="Looking around", file=sys.stderr) as bar:
             ids = suggestions.around(db.session, changed, progress=bar.update)
-    total = suggestions.answered_count(db.session) if ids is None else len(ids)
+    total = counts.answered_total(db.session) if ids is None else len(ids)
     with click.progressbar(length=total, label="Suggesting", file=sys.stderr) as bar:
         return suggestions.refresh(db.session, ids, progress=bar.update)
 

@@ -34,10 +34,6 @@ BATCH = 200  # answers to a transaction
 NEIGHBOURS = 2 * TARGET
 
 
-def answered_count(session: Session) -> int:
-    return counts.answered_total(session)  # from the categories' counters, not a count of them all
-
-
 def around(session: Session, changed: Iterable[int],
            progress: Callable[[int], None] | None = None) -> list[int] | None:
     """The answers whose suggestions a change to these questions can move, in id order;
@@ -46,7 +42,7 @@ def around(session: Session, changed: Iterable[int],
     changed = sorted(set(changed))
     answered = set(session.scalars(select(Question.id).where(Question.id.in_(changed),
                                                              Question.status == ANSWERED)))
-    if len(answered) * (NEIGHBOURS + 1) >= answered_count(session) / 2:
+    if len(answered) * (NEIGHBOURS + 1) >= counts.answered_total(session) / 2:
         return None
     moved = set(answered)
     moved.update(session.scalars(select(RelatedLink.from_id).where(RelatedLink.to_id.in_(changed),
