@@ -16,6 +16,7 @@ from webapp.accounts.models import User
 from webapp.clock import utcnow
 from webapp.extensions import db
 from webapp.support import pledges as pledge_service
+from webapp.support import wall as supporter_wall
 from webapp.support.choices import Choice
 from webapp.support.models import Campaign, Pledge
 
@@ -907,6 +908,18 @@ def test_the_wall_is_paginated_by_20_as_a_page_and_as_a_fragment(app, campaign, 
     assert wall_names(text) == [f"Supporter {n}" for n in range(5, 0, -1)]
     assert ("/support?page=1", "Newer") in links(text)
     assert "Goal:" not in text  # only the wall
+
+
+def test_a_long_wall_is_not_counted_past_its_cap_but_still_pages_to_its_end(app, campaign, client, monkeypatch):
+    monkeypatch.setattr(supporter_wall, "WALL_COUNTED", 30)
+    add_pledges(app, campaign, make_user(app), 45)
+    first = part(text_of(client.get("/support")), '<section id="wall"')
+    assert "Page 1</li>" in first and "Page 1 of" not in first
+    assert wall_names(first) == [f"Supporter {n}" for n in range(45, 25, -1)]
+    last = text_of(client.get("/support?page=3", headers=HTMX))
+    assert wall_names(last) == [f"Supporter {n}" for n in range(5, 0, -1)]
+    assert ("/support?page=2", "Newer") in links(last) and "Older" not in last
+    assert get(client, "/support?page=4", fragment=True).status_code == 404
 
 
 @pytest.mark.parametrize("query, status", [("page=3", 404), ("page=abc", 400), ("page=0", 400), ("page=-1", 400)])
