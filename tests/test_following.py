@@ -271,6 +271,25 @@ def test_three_changes_make_one_message_with_a_one_click_unsubscribe(demo, inbox
     assert demo.test_client().post("/following/unsubscribe/forged-token").status_code == 404
 
 
+def test_a_run_looks_only_at_accounts_with_something_untold(demo, inbox):
+    """Each run looks at the accounts with news, one by one: an account told of
+    everything it follows is not among them (before, every account whose questions ever
+    changed was looked at again on every run), and a newer change brings it back."""
+    client, user_id = reader(demo)
+    press(client, SKY)
+    seen_long_ago(demo, user_id)
+    change(demo, SKY)
+    with demo.app_context():
+        assert digest.accounts_with_news(db.session) == [user_id]
+    notify(demo)
+    assert len(inbox.messages) == 1
+    with demo.app_context():
+        assert digest.accounts_with_news(db.session) == []
+    change(demo, SKY, "correction", "Fixed")
+    with demo.app_context():
+        assert digest.accounts_with_news(db.session) == [user_id]
+
+
 def test_at_most_one_message_a_day(demo, inbox):
     client, user_id = reader(demo)
     press(client, SKY)

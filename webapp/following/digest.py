@@ -79,10 +79,15 @@ def _mark_stale(session: Session, now: dt.datetime) -> list[int]:
     return stale
 
 
+def _told_up_to_of(user_id):
+    """The last change the account `user_id` (an id or a column) was, or may have been,
+    told of; 0 before its first digest."""
+    return (select(func.coalesce(func.max(Digest.last_change_id), 0))
+            .where(Digest.user_id == user_id, Digest.status.in_((SENT, UNKNOWN, SENDING))).scalar_subquery())
+
+
 def _told_up_to(session: Session, user_id: int) -> int:
-    """The last change the account was (or may have been) told of."""
-    return session.scalar(select(func.max(Digest.last_change_id)).where(
-        Digest.user_id == user_id, Digest.status.in_((SENT, UNKNOWN, SENDING)))) or 0
+    return session.scalar(select(_told_up_to_of(user_id)))
 
 
 def _recently_told(session: Session, user_id: int, now: dt.datetime) -> bool:
@@ -93,14 +98,18 @@ def _recently_told(session: Session, user_id: int, now: dt.datetime) -> bool:
 
 def accounts_with_news(session: Session) -> list[int]:
     """Accounts that want the digest, can receive it, and follow a question that changed
-    after they followed it (told or not: each is then looked at on its own)."""
+    after they followed it and after the last change they were told of. Only the changes
+    not yet told are read (ix_question_change_question_id_id, from the told one on): every
+    change since each follow, told or not, was read before, on every run, a history that
+    only grows."""
     return list(session.scalars(
         select(Follow.user_id).distinct()
         .join(FollowSettings, FollowSettings.user_id == Follow.user_id)
         .join(User, User.id == Follow.user_id)
         .join(QuestionChange, QuestionChange.question_id == Follow.question_id)
         .where(FollowSettings.email_digest.is_(True), User.email.is_not(None), User.confirmed_at.is_not(None),
-               User.deleted_at.is_(None), QuestionChange.created_at >= Follow.created_at)
+               User.deleted_at.is_(None), QuestionChange.created_at >= Follow.created_at,
+               QuestionChange.id > _told_up_to_of(Follow.user_id))
         .order_by(Follow.user_id)))
 
 
