@@ -37,6 +37,7 @@ DAY = dt.timedelta(days=1)
 STALE = dt.timedelta(minutes=15)  # a digest still `sending` after this long died on the way
 MOST_CHANGES = 50  # told in one message; the rest wait for the next day
 UNSUBSCRIBE_SALT = "following-unsubscribe"
+TOLD = (SENT, UNKNOWN, SENDING)  # a digest in these states told (or may have told) its changes
 WORDS = {ANSWERED: "Answered", "re-checked": "Re-checked", "corrected": "Corrected", "updated": "Updated"}
 
 
@@ -79,37 +80,36 @@ def _mark_stale(session: Session, now: dt.datetime) -> list[int]:
     return stale
 
 
-def _told_up_to_of(user_id):
-    """The last change the account `user_id` (an id or a column) was, or may have been,
-    told of; 0 before its first digest."""
-    return (select(func.coalesce(func.max(Digest.last_change_id), 0))
-            .where(Digest.user_id == user_id, Digest.status.in_((SENT, UNKNOWN, SENDING))).scalar_subquery())
-
-
 def _told_up_to(session: Session, user_id: int) -> int:
-    return session.scalar(select(_told_up_to_of(user_id)))
+    """The last change the account was (or may have been) told of."""
+    return session.scalar(select(func.max(Digest.last_change_id)).where(
+        Digest.user_id == user_id, Digest.status.in_(TOLD))) or 0
 
 
 def _recently_told(session: Session, user_id: int, now: dt.datetime) -> bool:
     return session.scalar(select(Digest.id).where(
-        Digest.user_id == user_id, Digest.created_at > now - DAY,
-        Digest.status.in_((SENT, UNKNOWN, SENDING))).limit(1)) is not None
+        Digest.user_id == user_id, Digest.created_at > now - DAY, Digest.status.in_(TOLD)).limit(1)) is not None
 
 
 def accounts_with_news(session: Session) -> list[int]:
     """Accounts that want the digest, can receive it, and follow a question that changed
-    after they followed it and after the last change they were told of. Only the changes
-    not yet told are read (ix_question_change_question_id_id, from the told one on): every
-    change since each follow, told or not, was read before, on every run, a history that
-    only grows."""
+    after they followed it and after the last change they were told of. Each account's
+    last told change is found once, and only the changes after it are read
+    (ix_question_change_question_id_id): every change since each follow, told or not, was
+    read before, on every run, from a history that only grows."""
+    told = (select(Digest.user_id, func.max(Digest.last_change_id).label("up_to"))
+            .where(Digest.status.in_(TOLD)).group_by(Digest.user_id).subquery())
     return list(session.scalars(
         select(Follow.user_id).distinct()
         .join(FollowSettings, FollowSettings.user_id == Follow.user_id)
         .join(User, User.id == Follow.user_id)
-        .join(QuestionChange, QuestionChange.question_id == Follow.question_id)
+        .outerjoin(told, told.c.user_id == Follow.user_id)
         .where(FollowSettings.email_digest.is_(True), User.email.is_not(None), User.confirmed_at.is_not(None),
-               User.deleted_at.is_(None), QuestionChange.created_at >= Follow.created_at,
-               QuestionChange.id > _told_up_to_of(Follow.user_id))
+               User.deleted_at.is_(None),
+               select(QuestionChange.id).where(QuestionChange.question_id == Follow.question_id,
+                                               QuestionChange.id > func.coalesce(told.c.up_to, 0),
+                                               QuestionChange.created_at >= Follow.created_at)
+               .limit(1).scalar_subquery().is_not(None))
         .order_by(Follow.user_id)))
 
 
