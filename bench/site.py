@@ -8,7 +8,8 @@ after a mix of requests.
 The database is used as it is (fill it first: `flask db upgrade`, then `flask demo synth
 --count 1000000 --accounts 50000 --pledges 200000 --signals-days 365`, docs/capacity.md);
 the bench adds pledges through the widget and nothing else (with `--desk`, it also makes
-the second synthetic account an editor, to time the desk's home as an editor sees it). Each round asks /healthz and
+the second synthetic account an editor, to time the desk's home and its related-question
+finder as an editor sees them). Each round asks /healthz and
 then every page once, in a shuffled order, over HTTP with a new connection each time (as
 a reader's first request), so the machine's noise falls on every row alike; a row's
 ratio is to /healthz's own figure in the same run. Pages whose text differs by target
@@ -84,6 +85,13 @@ def pages(targets: dict, rng: random.Random) -> dict[str, tuple[str, dict]]:
         "/support page": ("/support", {}),
         "sitemap index": ("/sitemap.xml", {}),
     }
+
+
+def finder_path(words: list[str], rng: random.Random) -> str:
+    """The related-question finder as an editor types into it: one to three words of
+    questions, each maybe cut short (it matches parts of words)."""
+    typed = [w[: rng.randint(4, len(w))] for w in rng.sample(words, rng.choice((1, 2, 2, 3)))]
+    return "/desk/questions?" + urllib.parse.urlencode({"related_query": " ".join(typed)})
 
 
 def logged_in(base: str, email: str) -> Reader:
@@ -209,7 +217,7 @@ def main() -> None:
     parser.add_argument("--no-pledge", dest="pledge", action="store_false", help="leave pledges out")
     parser.add_argument("--prewarm", action="store_true",
                         help="read the busiest tables and indexes into the OS's cache first (PostgreSQL)")
-    parser.add_argument("--desk", action="store_true", help="the desk's home too, as an editor (made one here)")
+    parser.add_argument("--desk", action="store_true", help="the desk's home and finder too, as an editor (made one here)")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     if args.prewarm:
@@ -248,6 +256,9 @@ def main() -> None:
             if editor:
                 times["/healthz"].append(timed(reader, "/healthz", {}))
                 times.setdefault("the desk's home (an editor)", []).append(timed(editor, "/desk", {}))
+                times["/healthz"].append(timed(reader, "/healthz", {}))
+                times.setdefault("the desk's finder (an editor)", []).append(
+                    timed(editor, finder_path(targets["words"], rng), HTMX))
             print(f"round {round_number + 1}/{args.rounds}", file=sys.stderr, end="\r", flush=True)
         base50, base95 = pct(times["/healthz"], 50), pct(times["/healthz"], 95)
         print("\n| request | p50 ms | p95 ms | p50 / healthz | p95 / healthz |\n|---|---:|---:|---:|---:|")

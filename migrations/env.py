@@ -104,9 +104,12 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        from webapp.database import built_on
+
         context.configure(
             connection=connection,
             target_metadata=metadata_for(connection),
+            include_object=built_on(connection.dialect.name),
             **conf_args
         )
 

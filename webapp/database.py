@@ -64,6 +64,17 @@ def analyze(connection: Connection, tables: tuple[str, ...] = ()) -> None:
         connection.execute(text("ANALYZE " + ", ".join(tables)))
 
 
+def built_on(dialect_name: str):
+    """Alembic's include_object for a database of this dialect: leaves out what the
+    models build only on another one (`Index(...).ddl_if(dialect=...)`), which Alembic's
+    comparison does not read, so neither a migration check nor autogenerate asks for a
+    PostgreSQL-only index on SQLite."""
+    def include(item, _name, _type, reflected, _compare_to) -> bool:
+        only = getattr(item, "_ddl_if", None)
+        return reflected or only is None or only.dialect in (None, dialect_name)
+    return include
+
+
 def among(session, column, ids) -> ColumnElement[bool]:
     """`column` is one of these ids. On PostgreSQL one int[] constant written into the
     statement (`= ANY('{…}'::int[])`): an IN list is a bound parameter per id, which

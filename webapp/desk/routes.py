@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from flask import abort, flash, make_response, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from webapp.answers import service as answers
 from webapp.answers.markdown import SourceRef, to_html
 from webapp.answers.metadata import VERDICT_LABELS
 from webapp.answers.models import ANSWERED, Category, Question
 from webapp.clock import utcnow
-from webapp.content.naming import text_key
-from webapp.desk import drafts, editing
+from webapp.desk import drafts, editing, finder
 from webapp.desk.blueprint import bp
 from webapp.desk.drafts import Draft, Problem
 from webapp.extensions import db
@@ -28,7 +27,6 @@ from webapp.revisions.models import KIND_LABELS, KINDS, UPDATE
 from webapp.search import service as search_service
 
 PICK = "pick-related:"
-FINDER_LIMIT = 8
 
 
 def _base() -> int:
@@ -70,17 +68,6 @@ def _form(draft: Draft, *, question: Question | None, base: int, status: int = 2
     return response
 
 
-def _finder(query: str, limit: int = FINDER_LIMIT) -> list[Question]:
-    """Questions whose text contains every word typed, answered first: for "related"."""
-    words = text_key(query).split()[:6]
-    if not words:
-        return []
-    matches = [Question.text_key.contains(word, autoescape=True) for word in words]
-    return list(db.session.scalars(select(Question).where(*matches)
-                                   .order_by((Question.status == ANSWERED).desc(), func.length(Question.text))
-                                   .limit(limit)))
-
-
 def _handle(draft: Draft, question: Question | None, target: str):
     """One POST of the form: a row button, a preview, a search of related questions, or a save."""
     base = _base()
@@ -95,7 +82,7 @@ def _handle(draft: Draft, question: Question | None, target: str):
     if drafts.apply(draft, action):
         return _form(draft, **again)
     if action == "find-related":
-        return _form(draft, found=_finder(request.form.get("related_query", "")), **again)
+        return _form(draft, found=finder.find(db.session, request.form.get("related_query", "")), **again)
     if action == "preview":
         return _form(draft, preview=True, **again)
     if action != "save":
@@ -164,7 +151,7 @@ def preview():
 @bp.get("/questions")
 def questions():
     """Questions to pick as related, as the editor types (htmx), or as a page."""
-    found = _finder(request.args.get("related_query", ""))
+    found = finder.find(db.session, request.args.get("related_query", ""))
     response = make_response(render("desk/edit.html", block="related_found", found=found,
                                     query=request.args.get("related_query", "")))
     response.headers["Cache-Control"] = "private, no-store"
