@@ -594,3 +594,9 @@ def test_an_opened_question_takes_the_first_free_address_after_its_texts_own(dem
         assert service.free_slug(db.session, "Why is the sky blue?") == "why-is-the-sky-blue-25"
         assert service.free_slug(db.session, "anything", wanted="cats-landing") == "cats-landing"
         db.session.rollback()
+
+
+def test_choosing_a_name_with_a_nul_byte_is_a_404_on_every_database(demo, client):
+    """PostgreSQL refuses text holding NUL; hypothesis found it as a 500 (test_odd_posts)."""
+    chosen = client.post("/ask", data={"csrf_token": csrf_token(client, "/ask"), "choose": "ostrich\x00run"})
+    assert chosen.status_code == 404

@@ -30,6 +30,8 @@ _WHOLE_QUESTION = (
 
 
 def question_by_slug(session: Session, slug: str) -> Question | None:
+    if "\x00" in slug:  # no slug holds one, and PostgreSQL refuses the text outright (a 500)
+        return None
     return session.scalar(select(Question).where(Question.slug == slug).options(*_WHOLE_QUESTION))
 
 
