@@ -6,7 +6,9 @@ typical query of each kind.
                                            [--queries 100] [--explain]
 
 Run it on a database `bench/search.py --keep` left (the same synthetic corpus and the
-same queries). It reads only; nothing is changed."""
+same queries), or with `--site` on any filled database (the million of docs/capacity.md)
+with the queries bench/site.py draws: random words of random questions, one, two or
+three of them, or two as a phrase. It reads only; nothing is changed."""
 from __future__ import annotations
 
 import argparse
@@ -20,6 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import importlib.util  # noqa: E402
+import random  # noqa: E402
+
 from search import KINDS, POSTGRES, pct, queries  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
@@ -30,6 +35,24 @@ from webapp.search.query import parse  # noqa: E402
 
 PARTS = ("counts and facets", "count estimate (EXPLAIN)", "ranked page + headlines", "ranked page: other",
          "known words", "trigram candidates", "correction exists", "other")
+
+
+def site_queries(url: str, count: int, seed: int) -> dict[str, list[tuple[str, list[str]]]]:
+    """Queries as bench/site.py makes them, by kind."""
+    # bench/site.py by its path: `import site` is Python's own module.
+    spec = importlib.util.spec_from_file_location("site_bench", ROOT / "bench" / "site.py")
+    site_bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(site_bench)
+    words = site_bench.sample(url, seed)["words"]
+    rng = random.Random(seed)
+    made: dict[str, list] = {kind: [] for kind in KINDS}
+    for _ in range(count):
+        for n, kind in ((1, "1 term"), (2, "2 terms"), (3, "3 terms")):
+            picked = rng.sample(words, n)
+            made[kind].append((" ".join(picked), picked))
+        pair = [rng.choice(words), rng.choice(words)]
+        made["phrase"].append((f'"{pair[0]} {pair[1]}"', pair))
+    return made
 
 
 def part_of(statement: str) -> str:
@@ -73,11 +96,13 @@ def main() -> None:
     parser.add_argument("--postgres", default=POSTGRES)
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--explain", action="store_true", help="EXPLAIN (ANALYZE, BUFFERS) the median query of each kind")
+    parser.add_argument("--site", action="store_true", help="bench/site.py's queries, on any filled database")
+    parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     app = create_app({"SQLALCHEMY_DATABASE_URI": args.postgres, "SEARCH_ENGINE": "postgres", "SECRET_KEY": "x",
                       "SEARCH_INDEX_DIR": "/nonexistent/unused"})
     with app.app_context():
-        made = queries(db.session, args.queries)
+        made = site_queries(args.postgres, args.queries, args.seed) if args.site else queries(db.session, args.queries)
         recorder = Recorder(db.engine)
     times: dict[str, dict[str, list[float]]] = {k: defaultdict(list) for k in KINDS}
     kept: dict[str, list] = {k: [] for k in KINDS}
