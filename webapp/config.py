@@ -50,7 +50,7 @@ def from_environment() -> dict:
         # for pledges) before the request is answered 503 "busy, try again".
         "DATABASE_LOCK_TIMEOUT_MS": int(os.environ.get("DATABASE_LOCK_TIMEOUT_MS", "5000")),
         # Past this many matches a search counts a sample and says "about N".
-        "SEARCH_COUNT_CAP": int(os.environ.get("SEARCH_COUNT_CAP", "5000")),
+        "SEARCH_COUNT_CAP": int(os.environ.get("SEARCH_COUNT_CAP", "1000")),
         # PostgreSQL: a word in more documents than this matches only beside a rarer one.
         "SEARCH_COMMON_DOCUMENTS": int(os.environ.get("SEARCH_COMMON_DOCUMENTS", "20000")),
         "SEARCH_INDEX_DIR": os.environ.get("SEARCH_INDEX_DIR", str(ROOT / "search_index")),
