@@ -98,9 +98,11 @@ def main() -> None:
     parser.add_argument("--explain", action="store_true", help="EXPLAIN (ANALYZE, BUFFERS) the median query of each kind")
     parser.add_argument("--site", action="store_true", help="bench/site.py's queries, on any filled database")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--meaning", action="store_true",
+                        help="search by meaning too (off by default, as in bench/site.py and at 1,000,000)")
     args = parser.parse_args()
     app = create_app({"SQLALCHEMY_DATABASE_URI": args.postgres, "SEARCH_ENGINE": "postgres", "SECRET_KEY": "x",
-                      "SEARCH_INDEX_DIR": "/nonexistent/unused"})
+                      "SEARCH_INDEX_DIR": "/nonexistent/unused", "SEARCH_MEANING": args.meaning})
     with app.app_context():
         made = site_queries(args.postgres, args.queries, args.seed) if args.site else queries(db.session, args.queries)
         recorder = Recorder(db.engine)
