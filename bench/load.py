@@ -323,7 +323,8 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=0, help="gunicorn's port (0: a free one)")
     parser.add_argument("--access-log", action="store_true", help="gunicorn writes an access log too")
     parser.add_argument("--classes", nargs="*", default=[], help="only these user classes (e.g. Supporter)")
-    parser.add_argument("--skip-setup", action="store_true", help="reuse the database as it is")
+    parser.add_argument("--skip-setup", action="store_true",
+                        help="use the database as it is (a campaign must be open), adding only the supporter accounts")
     parser.add_argument("--out", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "plumb-load")
     args = parser.parse_args()
 
@@ -350,9 +351,11 @@ def main() -> int:
             flask(env, "demo", "synth", "--count", str(args.synth))
         flask(env, "search", "sync")
         flask(env, "support", "demo")
-        say(f"{args.accounts} supporter accounts")
-        make_accounts(args.database, args.accounts)
         say(f"set up in {time.monotonic() - started:.0f} s")
+    # Also on a database filled otherwise (--skip-setup: `flask demo synth --count 1000000`,
+    # docs/capacity.md): the supporters log in with these. Made once, found after.
+    say(f"{args.accounts} supporter accounts")
+    make_accounts(args.database, args.accounts)
     slugs, queries = export_targets(args.database, out)
     say(f"{slugs} landing pages, {queries} searches in {out}")
 
@@ -376,7 +379,8 @@ def main() -> int:
                       "PLUMB_LOAD_ACCOUNTS": str(args.accounts), "PLUMB_LOAD_PASSWORD": PASSWORD}
         shown = (f"locust -f bench/locustfile.py --headless --users {args.users} --spawn-rate {args.spawn_rate:g} "
                  f"--run-time {args.time}" + (f" --processes {args.locust_processes}" if args.locust_processes > 1 else "")
-                 + f" --csv … against gunicorn --workers {args.workers} (bench/load.py --synth {args.synth})")
+                 + f" --csv … against gunicorn --workers {args.workers} (bench/load.py "
+                 + ("--skip-setup, on the database as it was)" if args.skip_setup else f"--synth {args.synth})"))
         say(shown)
         with (out / "locust.log").open("wb") as locust_log:
             locust = subprocess.Popen(locust_command, cwd=ROOT, env=locust_env, stdout=locust_log,
