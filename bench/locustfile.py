@@ -64,6 +64,7 @@ CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 KEY_FIELD = re.compile(r'name="key" value="([^"]+)"')
 REQUEST_FORM = re.compile(r'hx-post="(/q/[a-z0-9-]+/request)"')
 LAZY_WIDGET = 'hx-get="/support/widget" hx-trigger="load"'
+THANKED = "Thank you for supporting"  # templates/support/_widget_thanked.html
 
 
 def _lines(name: str) -> list[str]:
@@ -360,6 +361,8 @@ class Supporter(Visitor):
     @task(1)  # about one pledge per supporter every two minutes: most polls stay 304
     def pledge(self) -> None:
         self.page(f"/q/{_pick([], ANSWERED or SLUGS)}", "/q/[slug]")
+        if THANKED in self.last_widget:  # a supporter is thanked, not asked again: /support has the form
+            self.page("/support", "/support")
         token, key = CSRF_FIELD.search(self.last_widget), KEY_FIELD.search(self.last_widget)
         if not token or not key:  # logged out, or the campaign is over: a failure to look into
             events.request.fire(request_type="CHECK", name="pledge form in the widget", response_time=0,
