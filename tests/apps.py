@@ -3,11 +3,13 @@ and the demo content imported into it."""
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from webapp import create_app
@@ -152,3 +154,22 @@ def while_first_holds(first: Session, second_write: Callable[[], None]) -> None:
     other.join(0.3)
     first.commit()
     other.join(30)
+
+
+@contextmanager
+def statements_sent(app, only: re.Pattern | None = None):
+    """The SQL statements the app sends to its database while the block runs, as text
+    (those `only` finds, if given)."""
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if only is None or only.search(statement):
+            statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

@@ -7,7 +7,6 @@ instance, another process), and the next reading must show the change: the answe
 own text, and the titles and status of the other questions its lists name."""
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import os
@@ -17,9 +16,9 @@ import sys
 import textwrap
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
-from tests.apps import ROOT
+from tests.apps import ROOT, statements_sent
 from tests.pages import HTMX, get, links, part, text_of
 from tests.readers import sign_in
 from webapp import create_app
@@ -38,22 +37,9 @@ ANSWER_TABLES = re.compile(r"\b(FROM|JOIN)\s+(section|source|related_link)\b", r
 
 # --- helpers -------------------------------------------------------------------------------
 
-@contextlib.contextmanager
 def answer_reads(app):
     """The statements that read an answer's sections, sources or related links."""
-    found: list[str] = []
-
-    def note(_conn, _cursor, statement, *_args):
-        if ANSWER_TABLES.search(statement):
-            found.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield found
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
+    return statements_sent(app, ANSWER_TABLES)
 
 
 def cached(app, client, url: str) -> str:

@@ -18,9 +18,10 @@ from urllib.parse import urlsplit
 
 import pytest
 from lxml import etree, html as lxml_html
-from sqlalchemy import delete, event, select, update
+from sqlalchemy import delete, select, update
 
 from tests.answer_files import answer, write
+from tests.apps import statements_sent
 from tests.pages import get, tags, text_of
 from tests.readers import make_user, sign_in
 from webapp.answers.models import ANSWERED, Category, Question
@@ -342,19 +343,6 @@ def set_question(app, which: str, **values) -> None:
         db.session.commit()
 
 
-def statements(app):
-    """Collects the SQL the app sends while the block runs."""
-    seen: list[str] = []
-
-    def note(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", note)
-    return seen, lambda: event.remove(engine, "before_cursor_execute", note)
-
-
 # --- the feeds -----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("url", FEEDS)
@@ -531,12 +519,9 @@ def test_feed_queries_are_bounded_whatever_the_feed_size(demo, client):
     counts = {}
     for size in (3, 30):
         demo.config["FEED_SIZE"] = size  # a new size is a new cache key: every feed is drawn again
-        seen, stop = statements(demo)
-        try:
+        with statements_sent(demo) as seen:
             for url in ("/feeds/answers.atom", "/feeds/c/science.atom", "/feeds/corrections.atom"):
                 assert client.get(url).status_code == 200
-        finally:
-            stop()
         reads = [s for s in seen if s.lstrip().upper().startswith("SELECT")
                  and re.search(r"\b(question|revision)\b", s, re.I)]
         for statement in reads:
