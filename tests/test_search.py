@@ -499,14 +499,7 @@ def test_answers_that_may_help_follow_the_questions_rarest_word(app, client, con
     for n in range(30):
         (content_dir / f"common-{n}.md").write_text(answer(f"common-{n}", f"Is {COMMON} number {n} true?"))
     (content_dir / "yaks.md").write_text(answer("yaks", "Where do yaks live?", related=[asked]))
-    with app.app_context():
-        import_folder(db.session, content_dir)
-        if db.engine.dialect.name == "postgresql":
-            # How common each word is comes from ANALYZE's sample; detailed enough here
-            # to list every word of thirty-one answers.
-            db.session.execute(text("ALTER TABLE search_document ALTER tsv SET STATISTICS 10000"))
-            db.session.execute(text("ANALYZE search_document"))
-            db.session.commit()
+    import_and_sample_every_word(app, content_dir)
     app.config["SEARCH_MEANING"] = False  # the words' part (meaning would fuse in the thirty, alike)
     assert "/q/yaks" in similar_on_page(client, app, asked)
 
@@ -528,6 +521,17 @@ def test_answers_that_may_help_search_few_words_however_common(app, client, cont
     assert len(similar_on_page(client, app, asked)) == 3
 
 
+def import_and_sample_every_word(app, content_dir) -> None:
+    """Import the folder, then have PostgreSQL's ANALYZE sample every word of it: how
+    common a word is comes from that sample (detailed enough here for a few dozen answers)."""
+    with app.app_context():
+        import_folder(db.session, content_dir)
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text("ALTER TABLE search_document ALTER tsv SET STATISTICS 10000"))
+            db.session.execute(text("ANALYZE search_document"))
+            db.session.commit()
+
+
 def test_a_word_in_most_answers_only_ranks_beside_a_rarer_one(app, client, content_dir):
     # Twelve answers mention marmalade, two mention yaks, one both. Searching for both:
     # the answers with yaks, the one with both first; marmalade alone, in most of the
@@ -541,11 +545,7 @@ def test_a_word_in_most_answers_only_ranks_beside_a_rarer_one(app, client, conte
     (content_dir / "yaks.md").write_text(answer("yaks", "Where do yaks live?"))
     app.config["SEARCH_COMMON_DOCUMENTS"] = 5
     app.config["SEARCH_MEANING"] = False
-    with app.app_context():
-        import_folder(db.session, content_dir)
-        db.session.execute(text("ALTER TABLE search_document ALTER tsv SET STATISTICS 10000"))
-        db.session.execute(text("ANALYZE search_document"))
-        db.session.commit()
+    import_and_sample_every_word(app, content_dir)
     both = search(client, "marmalade yaks")
     assert result_links(both) == ["/q/both", "/q/yaks"] and count_of(both) == 2
     assert len(result_links(search(client, "marmalade", sort="newest"))) == 10  # a page of the twelve
@@ -567,11 +567,8 @@ def test_words_in_most_answers_list_the_newest_and_say_so(app, client, content_d
     app.config["SEARCH_COMMON_DOCUMENTS"] = 5
     app.config["SEARCH_MEANING"] = False
     monkeypatch.setattr(querying, "CROWDED", 8)
+    import_and_sample_every_word(app, content_dir)
     with app.app_context():
-        import_folder(db.session, content_dir)
-        db.session.execute(text("ALTER TABLE search_document ALTER tsv SET STATISTICS 10000"))
-        db.session.execute(text("ANALYZE search_document"))
-        db.session.commit()
         newest_first = [f"/q/{slug}" for slug in db.session.scalars(
             select(Question.slug).where(Question.slug.like("marmalade-%")).order_by(Question.id.desc()))]
     for fragment in (False, True):  # the full page and the live results
@@ -583,6 +580,52 @@ def test_words_in_most_answers_list_the_newest_and_say_so(app, client, content_d
     # A rarer word beside them: ranked, and no such notice.
     ranked = search(client, "marmalade yaks")
     assert "in most answers" not in ranked and result_links(ranked) == ["/q/yaks"]
+
+
+def test_a_phrase_of_words_in_most_answers_is_looked_for_among_the_newest_and_says_so(app, client, content_dir,
+                                                                                      monkeypatch):
+    # A phrase of two words each in over 90% of 1,000,000 answers took 104 s: the index
+    # ranked every answer holding both, checking the words' positions in each. Such a
+    # phrase is looked for in the newest answers only (it may be rare among those with
+    # its words, so reading on until ten are found could read every answer), newest
+    # first, and the page says so.
+    if engine_name(app) != "postgres":
+        pytest.skip("how common a word is comes from PostgreSQL's statistics")
+    from webapp.search.postgres import querying
+    for n in range(12):
+        words = "marmalade number" if n % 3 else "number marmalade"  # every third the other way round
+        (content_dir / f"marmalade-{n:02}.md").write_text(answer(f"marmalade-{n:02}", f"Is {words} {n} good?"))
+    (content_dir / "yaks.md").write_text(answer("yaks", "Where do yaks live?"))
+    app.config["SEARCH_COMMON_DOCUMENTS"] = 5
+    app.config["SEARCH_MEANING"] = False
+    monkeypatch.setattr(querying, "CROWDED", 8)
+    monkeypatch.setattr(querying, "CROWDED_WINDOW", 7)
+    import_and_sample_every_word(app, content_dir)
+    with app.app_context():
+        newest = db.session.scalars(select(Question).order_by(Question.id.desc()).limit(7)).all()
+    in_window = [f"/q/{q.slug}" for q in newest if "marmalade number" in q.text]
+    for fragment in (False, True):  # the full page and the live results
+        page = text_of(client.get("/search", query_string={"q": '"marmalade number"'},
+                                  headers=HTMX if fragment else {}))
+        assert "the phrase was looked for in the newest 7 answers only" in page
+        assert result_links(page) == in_window and 0 < len(in_window) < 7
+    # Beside a rarer word, the phrase only ranks, as a word in most answers does.
+    ranked = search(client, '"marmalade number" yaks')
+    assert "in most answers" not in ranked and result_links(ranked) == ["/q/yaks"]
+
+
+def test_a_phrase_is_found_through_its_rarest_word(demo, client):
+    # RUM read every answer holding each of a phrase's words to check positions: a
+    # phrase of a word in 96% of 1,000,000 answers and one in 1,617 took 620 ms. Each
+    # word is also asked as a condition of its own, and RUM then goes by the rarest.
+    if engine_name(demo) != "postgres":
+        pytest.skip("PostgreSQL's statements")
+    demo.config["SEARCH_MEANING"] = False
+    with statements_sent(demo) as statements:
+        page = search(client, '"same place"')
+    assert result_links(page)[0] == "/q/lightning-same-place-twice"
+    counts = [s for s in statements if "phraseto_tsquery" in s and "count(*)" in s]
+    assert counts and all(s.count("plainto_tsquery") == 2 for s in counts), counts
 
 
 def test_newest_first_reads_an_index_in_that_order(demo):

@@ -72,6 +72,9 @@ class SearchPage:
     # The words are in so many answers that the hits are the newest of them, not ranked
     # (PostgreSQL at scale: docs/search.md).
     crowded: bool = False
+    # Of a crowded search with a quoted phrase: how many of the newest answers were
+    # looked through (a phrase may be rare among answers holding its words).
+    looked_through: int | None = None
 
     def count(self, total: int) -> None:
         self.total = total

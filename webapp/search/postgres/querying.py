@@ -37,6 +37,9 @@ COMMON_DOCUMENTS = 20_000  # the default of the SEARCH_COMMON_DOCUMENTS setting
 # ranking 100,000 took about 65 ms at 1,000,000 questions, 160,000 took 105 ms.
 CROWDED = 100_000
 CROWDED_SAMPLE = 500  # what a crowded search's counts are scaled from
+# How many of the newest documents a crowded search with a phrase looks through
+# (`_newest`): 20,000 in 100-115 ms warm at 1,000,000 when none holds the phrase.
+CROWDED_WINDOW = 20_000
 
 
 def common_documents() -> int:
@@ -174,7 +177,11 @@ def _search(session: Session, common: CommonWords, query: ReaderQuery, *, catego
     any_of = _any_of(parts) if query.has_terms else None
     required, crowded = _required(session, common, query, parts) if any_of else (None, False)
     match = [f"d.tsv @@ ({required})"] if required else []
-    ops = operators(sql, query)
+    if crowded and query.phrases:
+        newest = _newest(session, sql)
+        match += newest
+        result.looked_through = CROWDED_WINDOW if newest else None
+    ops = operators(sql, query) + _each_word_of_phrases(sql, query, parts, required)
     result.crowded = crowded
     known: list[int] | None = None  # every match's id, where the count found them all
 
@@ -318,27 +325,60 @@ def _required(session: Session, common: CommonWords, query: ReaderQuery, parts: 
     all would take seconds (`crowded`).
 
     Any of the words and phrases, except that a word in more than COMMON documents (by
-    ANALYZE's sample) does not make a match by itself. With some words common, a match
+    ANALYZE's sample), or a phrase of such words, does not make a match by itself. With some words common, a match
     holds one of the others; with every word common, all of them (Lucene's common terms
     query, and the reason for it: at 1,000,000 questions one made-up word of the
     synthetic corpus was in 63% of them, and ranking every document with any of three
     such words took 300 ms). Common words still count in the ranking. A corpus of COMMON
     documents or fewer has none.
 
-    Crowded: every word common, and the least common in more than CROWDED documents
-    (an upper bound of the matches). RUM ranks every match: a word in 97% of 1,000,000
-    took 6 s, two such words 20 s."""
+    Crowded: every word and phrase common, and the least common in more than CROWDED
+    documents (an upper bound of the matches). RUM ranks every match: a word in 97% of
+    1,000,000 took 6 s, two such words 20 s, a phrase of two words each in over 90% 104 s
+    (it checks the words' positions in each document holding both)."""
     any_of = _any_of(parts)
     words = [w for w in query.words if w not in STOP_WORDS]
-    if not words:
+    phrases = [WORD.findall(phrase) for phrase in query.phrases]
+    asked = sorted(set(words) | {w for phrase in phrases for w in phrase})
+    if not asked:
         return any_of, False
-    listed = known_common(session, common, words, common_documents())
-    frequent = {i for i, w in enumerate(words) if w in listed}
+    listed = known_common(session, common, asked, common_documents())
+    # What each part may match at most, where it is common: a word's documents; a
+    # phrase's, those of its rarest word (all its words common, or it is not).
+    bounds = [listed.get(w) for w in words] + [min(listed.get(w) or 0 for w in phrase) or None for phrase in phrases]
+    frequent = {i for i, bound in enumerate(bounds) if bound}
     if not frequent:
         return any_of, False
     if len(frequent) == len(parts):
-        return " && ".join(parts), min(listed.values()) > CROWDED
+        return " && ".join(parts), min(bounds) > CROWDED
     return " || ".join(part for i, part in enumerate(parts) if i not in frequent), False
+
+
+def _each_word_of_phrases(sql: Sql, query: ReaderQuery, parts: list[str], required: str | None) -> list[str]:
+    """Where every match holds every phrase: each of their words as a condition of its
+    own, beside the phrase.
+
+    RUM reads the whole list of documents of each word in a phrase to check their
+    positions, however rare the others: a phrase of a word in 96% of 1,000,000 answers
+    and one in 1,617 took 620 ms. Given each word as a key of its own, it goes by the
+    rarest: 6.9 ms. (Within one tsquery, `&` did not help.)"""
+    if not query.phrases or required not in (" && ".join(parts), _any_of(parts) if len(parts) == 1 else None):
+        return []
+    words = sorted({w for phrase in query.phrases for w in WORD.findall(phrase)})
+    return [f"d.tsv @@ plainto_tsquery('{CONFIG}', {sql.bind(w)})" for w in words]
+
+
+def _newest(session: Session, sql: Sql) -> list[str]:
+    """A crowded search with a phrase looks through the newest CROWDED_WINDOW documents
+    only: the condition that says so (none when there are no more).
+
+    Its words are in most documents, but the phrase may be in few of them, and reading
+    backwards for ten matches could read every document (each one's tsvector from
+    TOAST). Ranking them through the index was worse: a phrase of two words each in
+    over 90% of 1,000,000 answers took 104 s, its count alone 0.75 s."""
+    oldest = session.scalar(text(
+        f"SELECT question_id FROM search_document ORDER BY question_id DESC OFFSET {CROWDED_WINDOW - 1} LIMIT 1"))
+    return [] if oldest is None else [f"d.question_id >= {sql.bind(oldest)}"]
 
 
 def _in_id_order(session: Session):
@@ -366,10 +406,11 @@ def ranked(session: Session, common: CommonWords, query: ReaderQuery, *, categor
         parts = terms(sql, query)
         any_of = _any_of(parts)
         required, crowded = _required(session, common, query, parts)
-        filters = operators(sql, query) + _chosen(sql, category, status)
+        filters = operators(sql, query) + _each_word_of_phrases(sql, query, parts, required) + _chosen(sql, category, status)
         if crowded:
+            newest = _newest(session, sql) if query.phrases else []
             with _in_id_order(session):
-                return [row[0] for row in _ids(session, sql, [f"d.tsv @@ ({required})", *filters],
+                return [row[0] for row in _ids(session, sql, [f"d.tsv @@ ({required})", *newest, *filters],
                                                "d.question_id DESC", None, limit, 0)]
         return [row[0] for row in _best_first(session, sql, parts, any_of, filters, limit, 0, fetch=_ids,
                                               required=required)]
