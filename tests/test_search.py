@@ -554,19 +554,18 @@ def test_a_word_in_most_answers_only_ranks_beside_a_rarer_one(app, client, conte
     assert count_of(search(client, "marmalade number")) == 11
 
 
-def test_words_in_most_answers_list_the_newest_and_say_so(app, client, content_dir, monkeypatch):
+def test_words_in_most_answers_list_the_newest_and_say_so(app, client, content_dir):
     # Words held by most of a large corpus cannot be ranked quickly (RUM ranks every
     # match: a word in 97% of 1,000,000 answers took 6 s, two such words 20 s), so the
     # newest matches come first, the page says why, and how to rank instead.
     if engine_name(app) != "postgres":
         pytest.skip("how common a word is comes from PostgreSQL's statistics")
-    from webapp.search.postgres import querying
     for n in range(12):
         (content_dir / f"marmalade-{n:02}.md").write_text(answer(f"marmalade-{n:02}", f"Is marmalade number {n} good?"))
     (content_dir / "yaks.md").write_text(answer("yaks", "Where do yaks live?"))
     app.config["SEARCH_COMMON_DOCUMENTS"] = 5
     app.config["SEARCH_MEANING"] = False
-    monkeypatch.setattr(querying, "CROWDED", 8)
+    app.config["SEARCH_CROWDED_DOCUMENTS"] = 8
     import_and_sample_every_word(app, content_dir)
     with app.app_context():
         newest_first = [f"/q/{slug}" for slug in db.session.scalars(
@@ -598,7 +597,7 @@ def test_a_phrase_of_words_in_most_answers_is_looked_for_among_the_newest_and_sa
     (content_dir / "yaks.md").write_text(answer("yaks", "Where do yaks live?"))
     app.config["SEARCH_COMMON_DOCUMENTS"] = 5
     app.config["SEARCH_MEANING"] = False
-    monkeypatch.setattr(querying, "CROWDED", 8)
+    app.config["SEARCH_CROWDED_DOCUMENTS"] = 8
     monkeypatch.setattr(querying, "CROWDED_WINDOW", 7)
     import_and_sample_every_word(app, content_dir)
     with app.app_context():

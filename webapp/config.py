@@ -53,6 +53,9 @@ def from_environment() -> dict:
         "SEARCH_COUNT_CAP": int(os.environ.get("SEARCH_COUNT_CAP", "1000")),
         # PostgreSQL: a word in more documents than this matches only beside a rarer one.
         "SEARCH_COMMON_DOCUMENTS": int(os.environ.get("SEARCH_COMMON_DOCUMENTS", "20000")),
+        # PostgreSQL: words (or phrases of them) all in more documents than this list the
+        # newest rather than rank every match.
+        "SEARCH_CROWDED_DOCUMENTS": int(os.environ.get("SEARCH_CROWDED_DOCUMENTS", "100000")),
         "SEARCH_INDEX_DIR": os.environ.get("SEARCH_INDEX_DIR", str(ROOT / "search_index")),
         # How long a write waits for the index lock before leaving its change in the outbox.
         "SEARCH_LOCK_TIMEOUT": float(os.environ.get("SEARCH_LOCK_TIMEOUT", "2.0")),

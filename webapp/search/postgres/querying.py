@@ -35,7 +35,7 @@ MARKED = re.compile(f"{START}(.*?){STOP}", re.S)
 COMMON_DOCUMENTS = 20_000  # the default of the SEARCH_COMMON_DOCUMENTS setting
 # Past this many matches of words all common, hits come newest first (`_required`):
 # ranking 100,000 took about 65 ms at 1,000,000 questions, 160,000 took 105 ms.
-CROWDED = 100_000
+CROWDED = 100_000  # the default of the SEARCH_CROWDED_DOCUMENTS setting
 CROWDED_SAMPLE = 500  # what a crowded search's counts are scaled from
 # How many of the newest documents a crowded search with a phrase looks through
 # (`_newest`): a few thousand, as other pages read at most. When none holds the phrase,
@@ -45,6 +45,10 @@ CROWDED_WINDOW = 5_000
 
 def common_documents() -> int:
     return current_app.config.get("SEARCH_COMMON_DOCUMENTS", COMMON_DOCUMENTS)
+
+
+def crowded_documents() -> int:
+    return current_app.config.get("SEARCH_CROWDED_DOCUMENTS", CROWDED)
 
 
 @dataclass
@@ -351,7 +355,7 @@ def _required(session: Session, common: CommonWords, query: ReaderQuery, parts: 
     if not frequent:
         return any_of, False
     if len(frequent) == len(parts):
-        return " && ".join(parts), min(bounds) > CROWDED
+        return " && ".join(parts), min(bounds) > crowded_documents()
     return " || ".join(part for i, part in enumerate(parts) if i not in frequent), False
 
 
