@@ -122,3 +122,17 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             connection.rollback()
             raise
         connection.commit()
+
+
+@contextmanager
+def local_setting(session, name: str, value: str) -> Iterator[None]:
+    """PostgreSQL's setting `name` at `value` for the statements inside (nothing on
+    SQLite). SET LOCAL lasts until the transaction ends, so it is reset on the way out."""
+    if session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    session.execute(text(f"SET LOCAL {name} = {value}"))
+    try:
+        yield
+    finally:
+        session.execute(text(f"RESET {name}"))

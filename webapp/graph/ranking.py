@@ -22,6 +22,7 @@ from sqlalchemy import delete, insert, select, text
 from sqlalchemy.orm import Session
 
 from webapp.answers.models import ANSWERED, Question, RelatedLink
+from webapp.database import local_setting
 from webapp.graph.models import QuestionRank
 
 DAMPING = 0.85
@@ -111,15 +112,10 @@ def hubs(session: Session, limit: int = 10) -> list[int]:
     Read along the rank's index without parallel workers: the planner cannot tell how
     few rows share a rank (ties go by the question's text), so at 1,000,000 questions it
     started two workers for a walk of eleven rows, 7.5 ms where one process takes 0.1."""
-    statement = (select(Question.id).join(QuestionRank, QuestionRank.question_id == Question.id)
-                 .where(Question.status == ANSWERED).order_by(QuestionRank.rank.desc(), Question.text).limit(limit))
-    if session.get_bind().dialect.name != "postgresql":
-        return list(session.scalars(statement))
-    session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
-    try:
-        return list(session.scalars(statement))
-    finally:
-        session.execute(text("RESET max_parallel_workers_per_gather"))
+    with local_setting(session, "max_parallel_workers_per_gather", "0"):
+        return list(session.scalars(select(Question.id).join(QuestionRank, QuestionRank.question_id == Question.id)
+                                    .where(Question.status == ANSWERED)
+                                    .order_by(QuestionRank.rank.desc(), Question.text).limit(limit)))
 
 
 def category_hubs(session: Session, limit: int = 5) -> dict[int, list[int]]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 import re
-from contextlib import contextmanager
 import threading
 import time
 import unicodedata
@@ -17,6 +16,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from webapp.database import local_setting
 from webapp.search.postgres.schema import CONFIG
 from webapp.search.query import STOP_WORDS, WORD, ReaderQuery
 from webapp.search.results import MIN_CORRECTABLE, Hit, SearchPage, Tally, count_cap
@@ -140,15 +140,9 @@ def _snippet(headline: str, summary: str) -> Markup:
     return framed(summary, parts)
 
 
-@contextmanager
 def _planner_without(session: Session, setting: str):
-    """The planner with `setting` (one of its enable_* switches) off for these
-    statements. SET LOCAL lasts until the transaction ends, so it is reset on the way out."""
-    session.execute(text(f"SET LOCAL {setting} = off"))
-    try:
-        yield
-    finally:
-        session.execute(text(f"RESET {setting}"))
+    """The planner with `setting` (one of its enable_* switches) off for these statements."""
+    return local_setting(session, setting, "off")
 
 
 def _through_the_index(session: Session):
