@@ -174,14 +174,11 @@ def _search(session: Session, common: CommonWords, query: ReaderQuery, *, catego
     # RUM index (joined in, it ranked every match: 580 ms against 25 ms at 100,000).
     parts = terms(sql, query) if query.has_terms else []
     any_of = _any_of(parts) if query.has_terms else None
-    required, crowded = _required(session, common, query, parts) if any_of else (None, False)
+    matching = _matching(session, common, sql, query, parts) if any_of else Matching(None)
+    required, crowded = matching.required, matching.crowded
     match = [f"d.tsv @@ ({required})"] if required else []
-    if crowded and query.phrases:
-        newest = _newest(session, sql)
-        match += newest
-        result.looked_through = CROWDED_WINDOW if newest else None
-    ops = operators(sql, query) + _each_word_of_phrases(sql, query, parts, required)
-    result.crowded = crowded
+    ops = operators(sql, query) + matching.narrowed
+    result.crowded, result.looked_through = crowded, matching.looked_through
     known: list[int] | None = None  # every match's id, where the count found them all
 
     if counts:
@@ -319,9 +316,33 @@ def _among(session: Session, sql: Sql, ids: list[int], parts: list[str], any_of:
                  f"{all_first}d.tsv <=> ({any_of}), d.question_id", any_of, window, offset)
 
 
-def _required(session: Session, common: CommonWords, query: ReaderQuery, parts: list[str]) -> tuple[str, bool]:
-    """What a document must hold to match, and whether so many hold it that ranking them
-    all would take seconds (`crowded`).
+@dataclass
+class Matching:
+    """What every match of a search holds: `required` (a tsquery) and the `narrowed`
+    conditions beside it; whether so many hold it that ranking them all would take
+    seconds (`crowded`), and how many of the newest documents a crowded phrase is looked
+    for in."""
+
+    required: str | None
+    crowded: bool = False
+    narrowed: list[str] = field(default_factory=list)
+    looked_through: int | None = None
+
+
+def _matching(session: Session, common: CommonWords, sql: Sql, query: ReaderQuery, parts: list[str]) -> Matching:
+    required, crowded, every_part = _required(session, common, query, parts)
+    matching = Matching(required, crowded, _each_word_of_phrases(sql, query) if every_part else [])
+    if crowded and query.phrases:
+        newest = _newest(session, sql)
+        matching.narrowed += newest
+        matching.looked_through = CROWDED_WINDOW if newest else None
+    return matching
+
+
+def _required(session: Session, common: CommonWords, query: ReaderQuery,
+              parts: list[str]) -> tuple[str, bool, bool]:
+    """What a document must hold to match, whether so many hold it that ranking them
+    all would take seconds (`crowded`), and whether it must hold every part.
 
     Any of the words and phrases, except that a word in more than COMMON documents (by
     ANALYZE's sample), or a phrase of such words, does not make a match by itself. With some words common, a match
@@ -340,29 +361,27 @@ def _required(session: Session, common: CommonWords, query: ReaderQuery, parts: 
     phrases = [WORD.findall(phrase) for phrase in query.phrases]
     asked = sorted(set(words) | {w for phrase in phrases for w in phrase})
     if not asked:
-        return any_of, False
+        return any_of, False, len(parts) == 1
     listed = known_common(session, common, asked, common_documents())
     # What each part may match at most, where it is common: a word's documents; a
     # phrase's, those of its rarest word (all its words common, or it is not).
     bounds = [listed.get(w) for w in words] + [min(listed.get(w) or 0 for w in phrase) or None for phrase in phrases]
     frequent = {i for i, bound in enumerate(bounds) if bound}
     if not frequent:
-        return any_of, False
+        return any_of, False, len(parts) == 1
     if len(frequent) == len(parts):
-        return " && ".join(parts), min(bounds) > crowded_documents()
-    return " || ".join(part for i, part in enumerate(parts) if i not in frequent), False
+        return " && ".join(parts), min(bounds) > crowded_documents(), True
+    return " || ".join(part for i, part in enumerate(parts) if i not in frequent), False, False
 
 
-def _each_word_of_phrases(sql: Sql, query: ReaderQuery, parts: list[str], required: str | None) -> list[str]:
-    """Where every match holds every phrase: each of their words as a condition of its
-    own, beside the phrase.
+def _each_word_of_phrases(sql: Sql, query: ReaderQuery) -> list[str]:
+    """For a search whose every match holds every phrase: each of their words as a
+    condition of its own, beside the phrase.
 
     RUM reads the whole list of documents of each word in a phrase to check their
     positions, however rare the others: a phrase of a word in 96% of 1,000,000 answers
     and one in 1,617 took 620 ms. Given each word as a key of its own, it goes by the
     rarest: 6.9 ms. (Within one tsquery, `&` did not help.)"""
-    if not query.phrases or required not in (" && ".join(parts), _any_of(parts) if len(parts) == 1 else None):
-        return []
     words = sorted({w for phrase in query.phrases for w in WORD.findall(phrase)})
     return [f"d.tsv @@ plainto_tsquery('{CONFIG}', {sql.bind(w)})" for w in words]
 
@@ -404,15 +423,14 @@ def ranked(session: Session, common: CommonWords, query: ReaderQuery, *, categor
         sql = Sql()
         parts = terms(sql, query)
         any_of = _any_of(parts)
-        required, crowded = _required(session, common, query, parts)
-        filters = operators(sql, query) + _each_word_of_phrases(sql, query, parts, required) + _chosen(sql, category, status)
-        if crowded:
-            newest = _newest(session, sql) if query.phrases else []
+        matching = _matching(session, common, sql, query, parts)
+        filters = operators(sql, query) + matching.narrowed + _chosen(sql, category, status)
+        if matching.crowded:
             with _in_id_order(session):
-                return [row[0] for row in _ids(session, sql, [f"d.tsv @@ ({required})", *newest, *filters],
+                return [row[0] for row in _ids(session, sql, [f"d.tsv @@ ({matching.required})", *filters],
                                                "d.question_id DESC", None, limit, 0)]
         return [row[0] for row in _best_first(session, sql, parts, any_of, filters, limit, 0, fetch=_ids,
-                                              required=required)]
+                                              required=matching.required)]
 
 
 def hits_for(session: Session, query: ReaderQuery, ids: list[int], marked: bool = True) -> dict[int, Hit]:
